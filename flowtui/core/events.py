@@ -1,0 +1,46 @@
+"""Raw events as sources hand them to the parser: columnar lists, one entry per log event."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class EventBatch:
+    """A batch of raw flow-log lines with their CloudWatch metadata (absent for files).
+
+    All lists have the same length as `messages`; metadata lists are None when the source has
+    no such data (a local file has no streams, event ids or ingestion times).
+    """
+
+    messages: list[str]
+    streams: list[str] | None = None
+    #: CloudWatch event timestamps, ms since the epoch.
+    timestamps: list[int] | None = None
+    #: CloudWatch ingestion times, ms since the epoch.
+    ingestion_times: list[int] | None = None
+    #: 64-bit hashes of CloudWatch event ids (see `event_id_hash`).
+    event_ids: list[int] | None = None
+    #: Line numbers in the input (1-based), for messages about malformed lines in files.
+    line_numbers: list[int] | None = None
+    #: Where the lines came from ("FILE" or "-"), for messages about malformed lines.
+    origin: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+
+def _hash64(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def event_id_hash(event_id: str) -> int:
+    """A stable 64-bit hash of a CloudWatch event id (ids are 56-digit strings)."""
+    return _hash64(event_id.encode())
+
+
+def content_key_hash(stream: str, timestamp: int, message: str) -> int:
+    """A 64-bit identity for events without an id (GetLogEvents, Live Tail)."""
+    return _hash64(f"{stream}\x00{timestamp}\x00{message}".encode())
