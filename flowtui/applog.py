@@ -1,0 +1,44 @@
+"""Logging to a file in the user's state directory, never to the terminal."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import platformdirs
+
+LOG_NAME = "flowtui.log"
+_MAX_BYTES = 5 * 1024 * 1024
+
+
+def state_dir() -> Path:
+    override = os.environ.get("FLOWTUI_STATE_DIR")
+    return Path(override) if override else platformdirs.user_state_path("flowtui")
+
+
+def log_path() -> Path:
+    return state_dir() / LOG_NAME
+
+
+def configure(level: int = logging.INFO) -> Path | None:
+    """Send every log record to the log file; returns its path (None if it cannot be written)."""
+    from logging.handlers import RotatingFileHandler
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = RotatingFileHandler(path, maxBytes=_MAX_BYTES, backupCount=2)
+    except OSError:
+        handler = logging.NullHandler()
+        path = None  # type: ignore[assignment]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    # botocore logs request details at DEBUG; keep it quiet and credential-free.
+    for noisy in ("botocore", "boto3", "urllib3", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return path

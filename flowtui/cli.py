@@ -1,0 +1,143 @@
+"""flowtui's one entry point: the interactive app by default, headless subcommands beside it.
+
+Every subcommand shares the core (parser, store, filter, stats, export); a user's mistake ends
+in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from flowtui import applog
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+OUTPUTS = ("jsonl", "csv", "raw", "count")
+STATS_KINDS = ("talkers", "ports", "timeline")
+
+
+class UserError(Exception):
+    """A mistake or an environment problem the user can fix; shown as one line."""
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    print(f"flowtui: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _connection_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("AWS connection")
+    group.add_argument("--profile", default=default, help="AWS profile (default: credential chain)")
+    group.add_argument("--region", default=default, help="AWS region")
+    group.add_argument(
+        "--endpoint-url", default=default, help="custom endpoint for CloudWatch Logs and EC2"
+    )
+    group.add_argument(
+        "--rate-budget",
+        type=float,
+        default=default,
+        help="API calls per second flowtui may spend (the quota is shared by the account)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flowtui",
+        description="Explore AWS VPC Flow Logs in CloudWatch Logs from the terminal.",
+    )
+    _connection_options(parser, suppress=False)
+    parser.add_argument("--group", help="open this log group's streams directly")
+    parser.add_argument("--view", help="open a saved view")
+    parser.add_argument("--theme", help="colour theme (see the themes folder)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    query = commands.add_parser("query", help="print flow-log records from files or a log group")
+    _connection_options(query, suppress=True)
+    query.add_argument("files", nargs="*", metavar="FILE", help="plain or gzip files; - is stdin")
+    query.add_argument("--log-format", help="record format: '${version} ${srcaddr} ...' or names")
+    query.add_argument("--output", default=None, help=f"one of {', '.join(OUTPUTS)} (or table)")
+    query.add_argument("--decode", action="store_true", help="add decoded meanings (jsonl)")
+    query.add_argument("--filter", default="", help="filter expression, e.g. 'action=reject port=22'")
+    query.add_argument("--search", default="", help="keep rows whose visible text contains TEXT")
+    query.add_argument("--stats", choices=STATS_KINDS, help="print a stats table instead of rows")
+    query.add_argument(
+        "--counting",
+        default="all-records",
+        choices=("all-records", "egress-only", "one-per-flow"),
+        help="how stats count a flow seen on several ENIs",
+    )
+    query.add_argument("--group", dest="query_group", help="CloudWatch log group (name or ARN)")
+    query.add_argument("--stream", action="append", default=[], help="log stream / ENI (repeat)")
+    query.add_argument("--since", default=None, help="start: 15m, 2h, 7d or ISO time (default 1h)")
+    query.add_argument("--until", default=None, help="end: relative or ISO time (default now)")
+    query.add_argument("--follow", action="store_true", help="keep printing new records")
+    query.add_argument("--view", dest="query_view", help="use a saved view's source and filter")
+    query.set_defaults(handler="query")
+
+    demo = commands.add_parser("demo", help="run the app against the embedded AWS endpoint")
+    demo.add_argument("--serve", action="store_true", help="only run the endpoint and traffic")
+    demo.add_argument("--rate", type=float, default=20.0, help="demo records per second")
+    demo.set_defaults(handler="demo")
+
+    groups = commands.add_parser("groups", help="list log groups and the flow logs they receive")
+    _connection_options(groups, suppress=True)
+    groups.set_defaults(handler="groups")
+
+    streams = commands.add_parser("streams", help="list a log group's streams (ENIs)")
+    _connection_options(streams, suppress=True)
+    streams.add_argument("--group", dest="query_group", required=True)
+    streams.set_defaults(handler="streams")
+
+    find = commands.add_parser("find", help="find the ENI and stream of an IP, instance or name")
+    _connection_options(find, suppress=True)
+    find.add_argument("target", metavar="IP|INSTANCE|NAME")
+    find.set_defaults(handler="find")
+
+    explain = commands.add_parser("explain", help="explain which rule decided a flow record")
+    _connection_options(explain, suppress=True)
+    explain.add_argument("--group", dest="query_group", required=True)
+    explain.add_argument("record", metavar="RECORD", help="a raw flow-log line")
+    explain.add_argument("--output", default="text", choices=("text", "json"))
+    explain.set_defaults(handler="explain")
+
+    views = commands.add_parser("views", help="list, show or remove saved views")
+    view_commands = views.add_subparsers(dest="views_command", metavar="ACTION", required=True)
+    view_commands.add_parser("list", help="list saved views")
+    show = view_commands.add_parser("show", help="show one view")
+    show.add_argument("name")
+    remove = view_commands.add_parser("rm", help="delete one view")
+    remove.add_argument("name")
+    views.set_defaults(handler="views")
+    return parser
+
+
+def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+    from flowtui import headless
+
+    handler: Callable[[argparse.Namespace], int] = getattr(headless, f"run_{name}")
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    applog.configure()
+    handler_name = getattr(args, "handler", None)
+    try:
+        return _handler(handler_name or "app")(args)
+    except UserError as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `flowtui query ... | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

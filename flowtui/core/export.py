@@ -1,0 +1,377 @@
+"""Export records as raw flow-log lines, JSON Lines or CSV, built column-wise with polars.
+
+Only AWS fields leave the store, plus where a CloudWatch record came from (`log_stream`,
+`ingestion_time`). Bookkeeping and anything else a frame might carry never does, so nothing
+about the source (profile, endpoint, ...) can reach an export.
+
+Raw lines are rebuilt canonically in each record's own format (`_fmt`): single spaces, `-` for
+nulls, IPv4 in dotted quads, IPv6 exactly as read, `start`/`end` in seconds. A header line
+(S3 style) precedes the first record when its format is not the default, and precedes every
+later record whose format differs from the one before, because the parser switches format on
+any header line.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal, TextIO
+
+import orjson
+import polars as pl
+
+from flowtui.core.config import write_atomically
+from flowtui.core.fields import FIELDS, Field, FieldKind
+from flowtui.core.formats import DEFAULT_FORMAT, LogFormat
+from flowtui.core.schema import FORMAT_INDEX, INGEST, STREAM, v6_column
+
+ExportKind = Literal["csv", "jsonl", "raw"]
+EXPORT_KINDS: tuple[ExportKind, ...] = ("csv", "jsonl", "raw")
+
+#: Turns a record (AWS field name -> typed value) into its decoded meanings.
+Decoder = Callable[[Mapping[str, object]], dict[str, object]]
+#: Called with (rows written, rows in total) after each chunk.
+Progress = Callable[[int, int], None]
+
+LOG_STREAM = "log_stream"
+INGESTION_TIME = "ingestion_time"
+NULL_TEXT = "-"
+CHUNK_ROWS = 50_000
+
+_POSITION = "__position"
+_OUT = "__out"
+_RUN_START = "__run_start"
+_CANONICAL = "__canonical_fmt"
+
+
+class ExportError(Exception):
+    """An export that cannot be written; the message is one line naming the path."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    rows: int
+    bytes: int
+    path: Path
+
+
+# --- column expressions ----------------------------------------------------------------------
+
+
+def _ipv4_text(column: str) -> pl.Expr:
+    address = pl.col(column)
+    octets = [(address // (1 << shift)) & 255 for shift in (24, 16, 8, 0)]
+    return pl.concat_str([octet.cast(pl.String) for octet in octets], separator=".")
+
+
+def _text_value(spec: Field, columns: Collection[str]) -> pl.Expr:
+    """The field as text, exactly as a flow-log line spells it; null where the record has `-`."""
+    if spec.name not in columns:
+        return pl.lit(None, dtype=pl.String).alias(spec.name)
+    if spec.kind is FieldKind.ADDRESS:
+        companion = v6_column(spec.name)
+        ipv6 = (
+            pl.col(companion).cast(pl.String) if companion in columns else pl.lit(None, pl.String)
+        )
+        return pl.coalesce(_ipv4_text(spec.name), ipv6).alias(spec.name)
+    return pl.col(spec.name).cast(pl.String)
+
+
+def _typed_value(spec: Field, columns: Collection[str]) -> pl.Expr:
+    """Integers and timestamps stay numbers; everything else is text."""
+    if spec.name in columns and spec.kind in (FieldKind.INTEGER, FieldKind.TIMESTAMP):
+        return pl.col(spec.name)
+    return _text_value(spec, columns)
+
+
+def _has_values(frame: pl.DataFrame, column: str) -> bool:
+    return column in frame.columns and frame.get_column(column).null_count() < frame.height
+
+
+#: Export name -> (store column, value) of where a CloudWatch record came from.
+_ORIGIN: dict[str, tuple[str, pl.Expr]] = {
+    LOG_STREAM: (STREAM, pl.col(STREAM).cast(pl.String)),
+    INGESTION_TIME: (INGEST, pl.col(INGEST)),
+}
+
+
+def _origin_columns(frame: pl.DataFrame) -> list[pl.Expr]:
+    """`log_stream` and `ingestion_time`, each when some record of the frame has it."""
+    return [
+        value.alias(name) for name, (column, value) in _ORIGIN.items() if _has_values(frame, column)
+    ]
+
+
+def _per_format(
+    chunk: pl.DataFrame, formats: Sequence[LogFormat], build: Callable[[LogFormat], pl.Expr]
+) -> pl.Series:
+    """One string per row, built by `build` for the row's own format, in row order."""
+    indexes = chunk.get_column(FORMAT_INDEX).unique(maintain_order=True).to_list()
+    if len(indexes) <= 1:
+        if not indexes:
+            return pl.Series(_OUT, [], dtype=pl.String)
+        return chunk.select(build(formats[indexes[0]]).alias(_OUT)).to_series()
+    numbered = chunk.with_row_index(_POSITION)
+    parts = [
+        numbered.filter(pl.col(FORMAT_INDEX) == index).select(
+            pl.col(_POSITION), build(formats[index]).alias(_OUT)
+        )
+        for index in indexes
+    ]
+    return pl.concat(parts).sort(_POSITION).get_column(_OUT)
+
+
+def _check_formats(frame: pl.DataFrame, formats: Sequence[LogFormat]) -> None:
+    """Every row must name one of `formats`: a frame from another store is a caller's bug."""
+    if FORMAT_INDEX not in frame.columns:
+        raise ValueError(
+            f"the frame has no '{FORMAT_INDEX}' column: it is not a record store frame"
+        )
+    indexes = frame.get_column(FORMAT_INDEX)
+    if indexes.null_count():
+        raise ValueError(f"some rows have no format ('{FORMAT_INDEX}' is null)")
+    highest = indexes.max()
+    if isinstance(highest, int) and highest >= len(formats):
+        raise ValueError(f"a row uses format {highest}, but only {len(formats)} formats were given")
+
+
+def _chunks(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    return frame.iter_slices(CHUNK_ROWS)
+
+
+# --- raw lines -------------------------------------------------------------------------------
+
+
+def _raw_line(columns: Collection[str]) -> Callable[[LogFormat], pl.Expr]:
+    def build(log_format: LogFormat) -> pl.Expr:
+        values = [_text_value(spec, columns).fill_null(NULL_TEXT) for spec in log_format.catalog()]
+        return pl.concat_str(values, separator=" ")
+
+    return build
+
+
+def _raw_line_series(chunk: pl.DataFrame, formats: Sequence[LogFormat]) -> pl.Series:
+    return _per_format(chunk, formats, _raw_line(chunk.columns))
+
+
+def raw_lines(frame: pl.DataFrame, formats: Sequence[LogFormat]) -> Iterator[str]:
+    """Each record's line in its own format, in row order, without header lines."""
+    _check_formats(frame, formats)
+    for chunk in _chunks(frame):
+        yield from _raw_line_series(chunk, formats)
+
+
+def _mark_format_runs(frame: pl.DataFrame, formats: Sequence[LogFormat]) -> pl.DataFrame:
+    """Add the canonical format of each row and whether a header line must precede it.
+
+    Equal formats listed twice count as one, so a repeated format never gets a needless header.
+    """
+    canonical = {index: formats.index(log_format) for index, log_format in enumerate(formats)}
+    before_first = formats.index(DEFAULT_FORMAT) if DEFAULT_FORMAT in formats else len(formats)
+    fmt = pl.col(FORMAT_INDEX).replace_strict(canonical, return_dtype=pl.Int32)
+    return frame.with_columns(fmt.alias(_CANONICAL)).with_columns(
+        (pl.col(_CANONICAL) != pl.col(_CANONICAL).shift(1, fill_value=before_first)).alias(
+            _RUN_START
+        )
+    )
+
+
+def _raw_text(chunk: pl.DataFrame, formats: Sequence[LogFormat]) -> str:
+    """The chunk's lines (with their header lines), newline-terminated."""
+    headers = {index: log_format.header_line() for index, log_format in enumerate(formats)}
+    header = pl.col(_CANONICAL).replace_strict(headers, return_dtype=pl.String)
+    lines = chunk.with_columns(_raw_line_series(chunk, formats).alias(_OUT)).select(
+        pl.when(pl.col(_RUN_START))
+        .then(pl.concat_str([header, pl.col(_OUT)], separator="\n"))
+        .otherwise(pl.col(_OUT))
+    )
+    return str(lines.to_series().str.join("\n").item()) + "\n"
+
+
+def write_raw(
+    frame: pl.DataFrame,
+    formats: Sequence[LogFormat],
+    out: TextIO,
+    progress: Progress | None = None,
+) -> None:
+    """Raw flow-log lines that flowtui and S3-style readers read back, with header lines."""
+    _check_formats(frame, formats)
+    if frame.is_empty():
+        return
+    marked = _mark_format_runs(frame, formats)
+    done = 0
+    for chunk in _chunks(marked):
+        out.write(_raw_text(chunk, formats))
+        done += chunk.height
+        _report(progress, done, frame.height)
+
+
+# --- JSON Lines ------------------------------------------------------------------------------
+
+
+def _json_object(columns: Collection[str], origin: list[pl.Expr]) -> Callable[[LogFormat], pl.Expr]:
+    def build(log_format: LogFormat) -> pl.Expr:
+        values = [_typed_value(spec, columns).alias(spec.name) for spec in log_format.catalog()]
+        encoded = pl.struct([*values, *origin]).struct.json_encode()
+        # Keys are unique and quotes inside JSON strings are escaped, so these exact texts can
+        # only be the origin keys themselves: drop them where the record has no origin.
+        for key in (LOG_STREAM, INGESTION_TIME):
+            encoded = encoded.str.replace(f',"{key}":null', "", literal=True)
+        return encoded
+
+    return build
+
+
+def _json_series(chunk: pl.DataFrame, formats: Sequence[LogFormat]) -> pl.Series:
+    return _per_format(chunk, formats, _json_object(chunk.columns, _origin_columns(chunk)))
+
+
+def _with_decoded(line: str, decode: Decoder) -> bytes:
+    record = orjson.loads(line)
+    record["decoded"] = decode(record)
+    return orjson.dumps(record)
+
+
+def jsonl_records(
+    frame: pl.DataFrame, formats: Sequence[LogFormat], decode: Decoder | None = None
+) -> Iterator[bytes]:
+    """One JSON object per record (no trailing newline), keys in its format's order.
+
+    Integer and timestamp fields are numbers, the rest text, `-` is null; `log_stream` and
+    `ingestion_time` follow when the record has them. `decode` adds a "decoded" object.
+    """
+    _check_formats(frame, formats)
+    for chunk in _chunks(frame):
+        lines = _json_series(chunk, formats)
+        if decode is None:
+            yield from (line.encode() for line in lines)
+        else:
+            yield from (_with_decoded(line, decode) for line in lines)
+
+
+def write_jsonl(
+    frame: pl.DataFrame,
+    formats: Sequence[LogFormat],
+    out: IO[bytes],
+    decode: Decoder | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """JSON Lines as `jsonl_records` makes them, one per line."""
+    _check_formats(frame, formats)
+    done = 0
+    for chunk in _chunks(frame):
+        if decode is None:
+            text = _json_series(chunk, formats).str.join("\n").item()
+            out.write(str(text).encode() + b"\n")
+        else:
+            out.write(b"".join(record + b"\n" for record in jsonl_records(chunk, formats, decode)))
+        done += chunk.height
+        _report(progress, done, frame.height)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def csv_columns(frame: pl.DataFrame, formats: Sequence[LogFormat]) -> list[str]:
+    """The CSV header: fields of the formats the rows use (catalog order), then the origin."""
+    _check_formats(frame, formats)
+    used = frame.get_column(FORMAT_INDEX).unique().to_list() or range(len(formats))
+    present = {name for index in used for name in formats[index].fields}
+    origin = [name for name, (column, _) in _ORIGIN.items() if _has_values(frame, column)]
+    return [name for name in FIELDS if name in present] + origin
+
+
+def write_csv(
+    frame: pl.DataFrame,
+    formats: Sequence[LogFormat],
+    out: TextIO,
+    progress: Progress | None = None,
+) -> None:
+    """CSV with a header row; values as raw lines spell them, `-` for nulls."""
+    header = csv_columns(frame, formats)
+    fields = [_typed_value(FIELDS[name], frame.columns) for name in header if name in FIELDS]
+    selected = frame.select([*fields, *_origin_columns(frame)])
+    if frame.is_empty():
+        out.write(selected.write_csv(None, null_value=NULL_TEXT))
+        return
+    done = 0
+    for chunk in _chunks(selected):
+        out.write(chunk.write_csv(None, include_header=done == 0, null_value=NULL_TEXT))
+        done += chunk.height
+        _report(progress, done, frame.height)
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+def _check_target(path: Path, overwrite: bool) -> None:
+    directory = path.parent
+    if not directory.exists():
+        raise ExportError(f"cannot export to {path}: directory {directory} does not exist")
+    if not directory.is_dir():
+        raise ExportError(f"cannot export to {path}: {directory} is not a directory")
+    if path.is_dir():
+        raise ExportError(f"cannot export to {path}: it is a directory")
+    if path.exists() and not overwrite:
+        raise ExportError(f"cannot export to {path}: file exists")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot export to {path}: directory {directory} is not writable")
+
+
+def _writer(
+    frame: pl.DataFrame,
+    formats: Sequence[LogFormat],
+    kind: ExportKind,
+    progress: Progress | None,
+    decode: Decoder | None,
+) -> Callable[[IO[bytes]], None]:
+    def write(stream: IO[bytes]) -> None:
+        if kind == "jsonl":
+            write_jsonl(frame, formats, stream, decode, progress)
+            return
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        if kind == "csv":
+            write_csv(frame, formats, text, progress)
+        else:
+            write_raw(frame, formats, text, progress)
+        text.flush()
+        text.detach()
+
+    return write
+
+
+def export(
+    frame: pl.DataFrame,
+    formats: Sequence[LogFormat],
+    path: Path | str,
+    kind: ExportKind,
+    *,
+    progress: Progress | None = None,
+    overwrite: bool = False,
+    decode: Decoder | None = None,
+) -> ExportResult:
+    """Write `frame` to `path` as `kind`, all or nothing (never a half-written file).
+
+    `decode` applies to JSON Lines only. The file is created with mode 0600: flow logs reveal
+    a network's layout. ExportError (one line) when the path cannot be written.
+    """
+    if kind not in EXPORT_KINDS:
+        raise ExportError(f"unknown export kind '{kind}': choose csv, jsonl or raw")
+    target = Path(path).expanduser()
+    _check_target(target, overwrite)
+    writer = _writer(frame, formats, kind, progress, decode)
+    try:
+        size = write_atomically(target, writer, overwrite=overwrite)
+    except FileExistsError:
+        raise ExportError(f"cannot export to {target}: file exists") from None
+    except OSError as error:
+        raise ExportError(f"cannot export to {target}: {error.strerror or error}") from None
+    return ExportResult(rows=frame.height, bytes=size, path=target)

@@ -1,0 +1,403 @@
+"""Vectorised parsing of flow-log lines into typed columns (see schema.py for the layout).
+
+The hot path has no per-line Python: lines live in a polars Series, are routed to a candidate
+format by token count, split with `str.split_exact` and cast column by column in one lazy
+`select`, so polars runs the columns in parallel. Python only touches the rare malformed lines,
+to say what is wrong with them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from flowtui.core.events import EventBatch
+from flowtui.core.fields import FIELDS, Field, FieldKind
+from flowtui.core.formats import KNOWN_FORMATS, LogFormat, looks_like_header, parse_format
+from flowtui.core.schema import (
+    EVENT_ID,
+    FORMAT_INDEX,
+    INGEST,
+    STREAM,
+    field_columns,
+    field_dtype,
+    v6_column,
+)
+
+#: Timestamps above this are milliseconds (flowlogs-reader saw such records, contra the docs).
+_MAX_SECONDS = 2**31 - 1
+_CONTROL = r"[\x00-\x08\x0a-\x1f\x7f]"
+_REPLACEMENT = "\ufffd"
+_IPV4_SHAPE = r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$"
+_LINE = "line"
+_NUMBER = "line_number"
+
+
+class FormatUndetectedError(ValueError):
+    """No known format fits the input and none was given."""
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedLine:
+    origin: str
+    line_number: int | None
+    reason: str
+    raw: str
+    stream: str | None = None
+
+    def location(self) -> str:
+        where = self.origin or (self.stream or "")
+        return f"{where}:{self.line_number}" if self.line_number is not None else where
+
+
+class FormatRegistry:
+    """The formats records were read in; a record's `_fmt` column indexes this list."""
+
+    def __init__(self, formats: Iterable[LogFormat] = ()) -> None:
+        self._formats: list[LogFormat] = []
+        for fmt in formats:
+            self.index_of(fmt)
+
+    def index_of(self, fmt: LogFormat) -> int:
+        try:
+            return self._formats.index(fmt)
+        except ValueError:
+            self._formats.append(fmt)
+            return len(self._formats) - 1
+
+    @property
+    def formats(self) -> tuple[LogFormat, ...]:
+        return tuple(self._formats)
+
+    def field_names(self) -> set[str]:
+        return {name for fmt in self._formats for name in fmt.fields}
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """Typed records (no `_row_id` yet: the store assigns it) and what could not be read."""
+
+    frame: pl.DataFrame
+    malformed: list[MalformedLine] = field(default_factory=list)
+    blank_lines: int = 0
+    header_lines: int = 0
+
+
+class LineParser:
+    """Parses a sequence of line batches of one input (a file, stdin, a log group).
+
+    Stateful across batches: an S3 header line switches the format for every later line.
+    With no formats given, each line is matched against the known formats (`detected`).
+    """
+
+    def __init__(
+        self, registry: FormatRegistry, formats: Sequence[LogFormat] | None = None
+    ) -> None:
+        self.registry = registry
+        self.detecting = not formats
+        self._candidates: tuple[LogFormat, ...] = tuple(formats) if formats else KNOWN_FORMATS
+        self.records = 0
+        self.headers_seen = 0
+
+    @property
+    def candidates(self) -> tuple[LogFormat, ...]:
+        return self._candidates
+
+    def parse_batch(self, batch: EventBatch) -> ParseResult:
+        lines = pl.Series(_LINE, batch.messages, dtype=pl.String)
+        frame = pl.DataFrame({_LINE: lines})
+        if batch.line_numbers is not None:
+            frame = frame.with_columns(pl.Series(_NUMBER, batch.line_numbers, dtype=pl.Int64))
+        else:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(_NUMBER))
+        metadata = _metadata_columns(batch)
+        if metadata:
+            frame = frame.with_columns(metadata)
+        return self.parse_frame(frame, batch.origin)
+
+    def parse_lines(self, lines: pl.Series, first_line_number: int, origin: str) -> ParseResult:
+        numbers = pl.int_range(first_line_number, first_line_number + len(lines), eager=True)
+        frame = pl.DataFrame({_LINE: lines.cast(pl.String), _NUMBER: numbers.cast(pl.Int64)})
+        return self.parse_frame(frame, origin)
+
+    def parse_frame(self, frame: pl.DataFrame, origin: str) -> ParseResult:
+        """`frame` has a `line` column, a `line_number` column and optional metadata columns."""
+        frame = frame.with_columns(pl.col(_LINE).fill_null("").str.strip_chars_end("\r"))
+        blank = frame.select(pl.col(_LINE).str.strip_chars(" ").str.len_bytes() == 0).to_series()
+        blank_count = int(blank.sum())
+        if blank_count:
+            frame = frame.filter(~blank)
+        frame = frame.with_row_index("row_key")
+        result = ParseResult(frame=pl.DataFrame(), blank_lines=blank_count)
+        parts: list[pl.DataFrame] = []
+        for segment, candidates in self._segments(frame, result):
+            parsed, malformed = _parse_segment(segment, candidates, self.registry, origin)
+            parts.append(parsed)
+            result.malformed.extend(malformed)
+        parts = [p for p in parts if p.height]
+        result.frame = _in_input_order(parts)
+        result.malformed.sort(key=lambda m: (m.line_number or 0))
+        self.records += result.frame.height
+        return result
+
+    def _segments(
+        self, frame: pl.DataFrame, result: ParseResult
+    ) -> Iterable[tuple[pl.DataFrame, tuple[LogFormat, ...]]]:
+        """Split at S3 header lines; each header switches the candidates from there on."""
+        maybe_header = frame.select(
+            ~pl.col(_LINE).str.contains(r"[0-9]") & pl.col(_LINE).str.contains(r"[a-z]-?[a-z]")
+        ).to_series()
+        positions = [i for i in maybe_header.arg_true().to_list() if _is_header(frame, i)]
+        start = 0
+        for position in positions:
+            if position > start:
+                yield frame.slice(start, position - start), self._candidates
+            header = frame[_LINE][position]
+            self._candidates = (parse_format(header),)
+            self.detecting = False
+            self.headers_seen += 1
+            result.header_lines += 1
+            start = position + 1
+        if start < frame.height:
+            yield frame.slice(start), self._candidates
+
+
+def _in_input_order(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Concatenate parsed parts (grouped by format) back into input order."""
+    if not parts:
+        return pl.DataFrame()
+    if len(parts) == 1:
+        return parts[0].drop("row_key")
+    combined = pl.concat(parts, how="diagonal_relaxed")
+    return combined.sort("row_key").drop("row_key")
+
+
+def _is_header(frame: pl.DataFrame, index: int) -> bool:
+    return looks_like_header(str(frame[_LINE][index]))
+
+
+def _metadata_columns(batch: EventBatch) -> list[pl.Series]:
+    columns: list[pl.Series] = []
+    if batch.streams is not None:
+        columns.append(pl.Series(STREAM, batch.streams, dtype=pl.String))
+    if batch.event_ids is not None:
+        columns.append(pl.Series(EVENT_ID, batch.event_ids, dtype=pl.UInt64))
+    if batch.ingestion_times is not None:
+        columns.append(pl.Series(INGEST, batch.ingestion_times, dtype=pl.Int64))
+    return columns
+
+
+# --- one segment: lines that share a candidate list ---------------------------------------
+
+
+def _parse_segment(
+    frame: pl.DataFrame,
+    candidates: tuple[LogFormat, ...],
+    registry: FormatRegistry,
+    origin: str,
+) -> tuple[pl.DataFrame, list[MalformedLine]]:
+    line = pl.col(_LINE)
+    frame = frame.with_columns(
+        pl.when(line.str.contains("  ", literal=True) | line.str.starts_with(" "))
+        .then(line.str.replace_all(" +", " ").str.strip_chars(" "))
+        .otherwise(line)
+        .alias("tokens_text")
+    ).with_columns(
+        (pl.col("tokens_text").str.count_matches(" ", literal=True) + 1).alias("token_count"),
+        line.str.contains(_CONTROL).alias("has_control"),
+        line.str.contains(_REPLACEMENT, literal=True).alias("has_replacement"),
+    )
+    clean = ~pl.col("has_control") & ~pl.col("has_replacement")
+    remaining = frame.filter(clean)
+    malformed = _unreadable_lines(frame.filter(~clean), origin)
+    parsed: list[pl.DataFrame] = []
+    first_errors: dict[int, str] = {}
+    for fmt in candidates:
+        subset_mask = remaining["token_count"] == len(fmt)
+        subset = remaining.filter(subset_mask)
+        if subset.height == 0:
+            continue
+        good, bad = _parse_as(subset, fmt, registry.index_of(fmt))
+        parsed.append(good)
+        for key, reason in bad.items():
+            first_errors.setdefault(key, reason)
+        keep = subset_mask.not_() | pl.Series(_row_keys(remaining)).is_in(list(bad))
+        remaining = remaining.filter(keep)
+    malformed.extend(_mismatched_lines(remaining, candidates, first_errors, origin))
+    parsed = [p for p in parsed if p.height]
+    return (pl.concat(parsed, how="diagonal_relaxed") if parsed else pl.DataFrame()), malformed
+
+
+def _row_keys(frame: pl.DataFrame) -> pl.Series:
+    return frame["row_key"]
+
+
+def _parse_as(
+    subset: pl.DataFrame, fmt: LogFormat, format_index: int
+) -> tuple[pl.DataFrame, dict[int, str]]:
+    """Parse `subset` (all with len(fmt) tokens) as `fmt`; returns good rows and bad row reasons."""
+    tokens = subset.select(
+        pl.col("tokens_text").str.split_exact(" ", len(fmt) - 1).struct.rename_fields(
+            list(fmt.fields)
+        ).struct.unnest()
+    )
+    typed_exprs: list[pl.Expr] = []
+    error_exprs: list[pl.Expr] = []
+    for name in fmt.fields:
+        values, error = _typed(FIELDS[name])
+        typed_exprs.extend(values)
+        error_exprs.append(error.alias(f"err:{name}"))
+    checked = tokens.lazy().select(*typed_exprs, *error_exprs).collect()
+    error_columns = [f"err:{name}" for name in fmt.fields]
+    any_error = checked.select(pl.any_horizontal(error_columns)).to_series()
+    bad_rows: dict[int, str] = {}
+    if any_error.any():
+        for position in any_error.arg_true().to_list():
+            key = int(subset["row_key"][position])
+            bad_rows[key] = _first_error(checked, tokens, position, fmt)
+    good = checked.filter(~any_error).drop(error_columns)
+    meta = subset.filter(~any_error).select(
+        ["row_key", *[c for c in (STREAM, EVENT_ID, INGEST) if c in subset.columns]]
+    )
+    good = pl.concat([good, meta], how="horizontal").with_columns(
+        pl.lit(format_index, dtype=pl.UInt16).alias(FORMAT_INDEX)
+    )
+    return good, bad_rows
+
+
+def _first_error(checked: pl.DataFrame, tokens: pl.DataFrame, position: int, fmt: LogFormat) -> str:
+    for name in fmt.fields:
+        if checked[f"err:{name}"][position]:
+            return _describe_bad_value(FIELDS[name], str(tokens[name][position]))
+    return "unreadable record"
+
+
+def _describe_bad_value(spec: Field, token: str) -> str:
+    shown = token if len(token) <= 40 else token[:40] + "..."
+    if spec.kind is FieldKind.INTEGER:
+        limit = 2**spec.bits - 1
+        if token.isdigit():
+            return f"{spec.name}: {shown} is out of range (0 to {limit})"
+        return f"{spec.name}: '{shown}' is not a number"
+    if spec.kind is FieldKind.TIMESTAMP:
+        return f"{spec.name}: '{shown}' is not a Unix time"
+    if spec.kind is FieldKind.ENUM:
+        return f"{spec.name}: '{shown}' is not one of {', '.join(spec.values)}"
+    if spec.kind is FieldKind.ADDRESS:
+        return f"{spec.name}: '{shown}' is not an IP address"
+    return f"{spec.name}: '{shown}' is not valid"
+
+
+def _typed(spec: Field) -> tuple[list[pl.Expr], pl.Expr]:
+    """Expressions for a field's typed column(s), and one for "this token is invalid"."""
+    token = pl.col(spec.name)
+    missing = token == "-"
+    if spec.kind is FieldKind.ADDRESS:
+        return _address(spec.name)
+    if spec.kind is FieldKind.ENUM:
+        valid = token.is_in(list(spec.values))
+        value = pl.when(valid).then(token).cast(field_dtype(spec))
+        return [value.alias(spec.name)], ~valid & ~missing
+    if spec.kind is FieldKind.TEXT:
+        value = pl.when(missing).then(None).otherwise(token).cast(pl.Categorical)
+        return [value.alias(spec.name)], pl.lit(False)
+    if spec.kind is FieldKind.TIMESTAMP:
+        raw = pl.when(token.str.contains(r"^[0-9]{1,19}$")).then(token).cast(pl.Int64, strict=False)
+        value = pl.when(raw > _MAX_SECONDS).then(raw // 1000).otherwise(raw)
+        return [value.alias(spec.name)], raw.is_null() & ~missing
+    digits = token.str.contains(r"^[0-9]{1,20}$")
+    value = pl.when(digits).then(token).cast(field_dtype(spec), strict=False)
+    return [value.alias(spec.name)], value.is_null() & ~missing
+
+
+def _address(name: str) -> tuple[list[pl.Expr], pl.Expr]:
+    token = pl.col(name)
+    missing = token == "-"
+    dotted_quad = token.str.contains(_IPV4_SHAPE)
+    octets = token.str.split_exact(".", 3)
+    # UInt8 casts reject octets above 255; the shape check rejects signs and spaces.
+    numbers = [
+        octets.struct.field(f"field_{i}").cast(pl.UInt8, strict=False).cast(pl.UInt32)
+        for i in range(4)
+    ]
+    is_v4 = dotted_quad & pl.all_horizontal([n.is_not_null() for n in numbers])
+    ipv4 = numbers[0] * 16777216 + numbers[1] * 65536 + numbers[2] * 256 + numbers[3]
+    is_v6 = token.str.contains(":", literal=True)
+    v6_valid = pl.when(is_v6).then(token).map_batches(_valid_ipv6_mask, return_dtype=pl.Boolean)
+    values = [
+        pl.when(is_v4).then(ipv4).alias(name),
+        pl.when(v6_valid).then(token).cast(pl.Categorical).alias(v6_column(name)),
+    ]
+    error = ~missing & ~is_v4.fill_null(False) & ~v6_valid.fill_null(False)
+    return values, error
+
+
+def _valid_ipv6_mask(texts: pl.Series) -> pl.Series:
+    """Validate the few distinct IPv6 spellings with the stdlib; one check per distinct value."""
+    unique = texts.drop_nulls().unique()
+    valid: list[str] = []
+    for text in unique.to_list():
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            continue
+        valid.append(text)
+    return texts.is_in(valid)
+
+
+def _unreadable_lines(frame: pl.DataFrame, origin: str) -> list[MalformedLine]:
+    result = []
+    for row in frame.iter_rows(named=True):
+        reason = "non-UTF-8 bytes" if row["has_replacement"] else "control characters"
+        result.append(_malformed(row, reason, origin))
+    return result
+
+
+def _mismatched_lines(
+    frame: pl.DataFrame,
+    candidates: tuple[LogFormat, ...],
+    type_errors: dict[int, str],
+    origin: str,
+) -> list[MalformedLine]:
+    expected = sorted({len(fmt) for fmt in candidates})
+    result = []
+    for row in frame.iter_rows(named=True):
+        key = int(row["row_key"])
+        if key in type_errors:
+            reason = type_errors[key]
+        else:
+            reason = _count_reason(row["tokens_text"], int(row["token_count"]), expected)
+        result.append(_malformed(row, reason, origin))
+    return result
+
+
+def _count_reason(text: str, found: int, expected: list[int]) -> str:
+    wanted = " or ".join(str(n) for n in expected)
+    if " #" in text and found > min(expected):
+        annotation = text[text.index(" #") + 1 :]
+        shown = annotation if len(annotation) <= 30 else annotation[:30] + "..."
+        return f"trailing text after the record: '{shown}'"
+    return f"expected {wanted} fields, found {found}"
+
+
+def _malformed(row: dict[str, object], reason: str, origin: str) -> MalformedLine:
+    number = row.get(_NUMBER)
+    stream = row.get(STREAM)
+    return MalformedLine(
+        origin=origin,
+        line_number=int(number) if isinstance(number, int) else None,
+        reason=reason,
+        raw=str(row[_LINE]),
+        stream=str(stream) if stream is not None else None,
+    )
+
+
+def empty_frame(field_names: Iterable[str]) -> pl.DataFrame:
+    """A zero-row frame with the typed columns of `field_names`."""
+    schema: dict[str, pl.DataType] = {}
+    for name in field_names:
+        schema.update(field_columns(FIELDS[name]))
+    return pl.DataFrame(schema=schema)

@@ -1,0 +1,144 @@
+"""The headless subcommands: the same core and sources as the app, printing to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterable
+from typing import TextIO
+
+import polars as pl
+
+from flowtui.cli import UserError
+from flowtui.core.fields import UnknownFieldError
+from flowtui.core.formats import FormatError, LogFormat, parse_format
+from flowtui.core.ingest import IngestResult, Ingestor
+from flowtui.core.parse import FormatUndetectedError, MalformedLine
+from flowtui.core.store import RecordStore, StoreSnapshot
+from flowtui.sources.files import InputError, read_blocks
+
+UNLIMITED_ROWS = sys.maxsize
+
+
+def _formats_from(args: argparse.Namespace) -> list[LogFormat] | None:
+    text = getattr(args, "log_format", None)
+    if not text:
+        return None
+    try:
+        return [parse_format(text)]
+    except (FormatError, UnknownFieldError) as error:
+        raise UserError(f"invalid --log-format: {error}") from None
+
+
+def _report_malformed(lines: Iterable[MalformedLine], err: TextIO) -> None:
+    for line in lines:
+        err.write(f"{line.location()}: {line.reason}\n")
+
+
+def load_files(
+    paths: list[str], formats: list[LogFormat] | None, err: TextIO
+) -> tuple[RecordStore, Ingestor]:
+    """Read files (or stdin) into a store, reporting malformed lines on `err` as they come."""
+    store = RecordStore(row_cap=UNLIMITED_ROWS)
+    ingestor = Ingestor(store, formats)
+    for path in paths or ["-"]:
+        try:
+            for block in read_blocks(path):
+                result: IngestResult = ingestor.add_lines(
+                    block.lines, block.first_line_number, block.origin
+                )
+                _report_malformed(result.malformed, err)
+        except InputError as error:
+            raise UserError(str(error)) from None
+    try:
+        ingestor.check_detected()
+    except FormatUndetectedError as error:
+        raise UserError(str(error)) from None
+    return store, ingestor
+
+
+def _view_frame(snapshot: StoreSnapshot, args: argparse.Namespace) -> pl.DataFrame:
+    predicate = _filter_expression(args, snapshot)
+    frame = snapshot.frame()
+    if predicate is not None:
+        frame = frame.filter(predicate)
+    search_text = getattr(args, "search", "")
+    if search_text:
+        from flowtui.core.search import search_mask
+
+        frame = frame.filter(search_mask(frame, search_text, snapshot.fields))
+    return frame
+
+
+def _filter_expression(args: argparse.Namespace, snapshot: StoreSnapshot) -> pl.Expr | None:
+    text = getattr(args, "filter", "")
+    if not text:
+        return None
+    from flowtui.core.filter import FilterError, compile_filter, parse_filter
+
+    try:
+        return compile_filter(parse_filter(text), snapshot.fields, int(time.time()))
+    except FilterError as error:
+        raise UserError(f"invalid --filter:\n{error.pointer()}") from None
+
+
+def run_query(args: argparse.Namespace) -> int:
+    if getattr(args, "query_group", None) or getattr(args, "query_view", None):
+        from flowtui.headless_aws import run_cloudwatch_query
+
+        return run_cloudwatch_query(args)
+    formats = _formats_from(args)
+    store, _ingestor = load_files(list(args.files), formats, sys.stderr)
+    snapshot = store.snapshot()
+    frame = _view_frame(snapshot, args)
+    out = sys.stdout
+    if args.stats:
+        _print_stats(frame, args, out)
+    else:
+        write_rows(frame, snapshot.formats, args.output or "jsonl", args.decode, out)
+    out.flush()
+    if store.malformed_count:
+        sys.stderr.write(f"{store.malformed_count} malformed line(s) skipped\n")
+    return 0
+
+
+def write_rows(
+    frame: pl.DataFrame,
+    formats: tuple[LogFormat, ...],
+    output: str,
+    decode: bool,
+    out: TextIO,
+) -> None:
+    if output == "count":
+        out.write(f"{frame.height}\n")
+        return
+    from flowtui.core import export
+
+    if output == "raw":
+        export.write_raw(frame, formats, out)
+    elif output == "csv":
+        export.write_csv(frame, formats, out)
+    elif output == "jsonl":
+        decoder = None
+        if decode:
+            from flowtui.core.decode import decode_for_json
+
+            decoder = decode_for_json
+        for line in export.jsonl_records(frame, formats, decode=decoder):
+            out.write(line.decode())
+            out.write("\n")
+    else:
+        raise UserError(f"unknown --output '{output}': use jsonl, csv, raw or count")
+
+
+def _print_stats(frame: pl.DataFrame, args: argparse.Namespace, out: TextIO) -> None:
+    from flowtui.core import stats
+
+    output = args.output or "table"
+    if output not in ("table", "csv", "jsonl"):
+        raise UserError("with --stats, --output is table, csv or jsonl")
+    for table in stats.stats_for_cli(args.stats, frame, args.counting):
+        out.write(stats.format_table(table, output))
+        if output == "table":
+            out.write("\n")
