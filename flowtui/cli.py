@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--log-format", help="record format: '${version} ${srcaddr} ...' or names")
     query.add_argument("--output", default=None, help=f"one of {', '.join(OUTPUTS)} (or table)")
     query.add_argument("--decode", action="store_true", help="add decoded meanings (jsonl)")
-    query.add_argument("--filter", default="", help="filter expression, e.g. 'action=reject port=22'")
+    query.add_argument(
+        "--filter", default="", help="filter expression, e.g. 'action=reject port=22'"
+    )
     query.add_argument("--search", default="", help="keep rows whose visible text contains TEXT")
     query.add_argument("--stats", choices=STATS_KINDS, help="print a stats table instead of rows")
     query.add_argument(

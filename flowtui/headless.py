@@ -13,7 +13,7 @@ import polars as pl
 from flowtui.cli import UserError
 from flowtui.core.fields import UnknownFieldError
 from flowtui.core.formats import FormatError, LogFormat, parse_format
-from flowtui.core.ingest import IngestResult, Ingestor
+from flowtui.core.ingest import Ingestor, IngestResult
 from flowtui.core.parse import FormatUndetectedError, MalformedLine
 from flowtui.core.store import RecordStore, StoreSnapshot
 from flowtui.sources.files import InputError, read_blocks

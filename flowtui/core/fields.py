@@ -60,7 +60,12 @@ def _enum(name: str, version: int, values: tuple[str, ...], meaning: str) -> Fie
 
 _CATALOG: tuple[Field, ...] = (
     # Version 2: the default format, in its order.
-    _int("version", 2, 8, "Flow-log version: 2 for the default format, else the highest field version"),
+    _int(
+        "version",
+        2,
+        8,
+        "Flow-log version: 2 for the default format, else the highest field version",
+    ),
     _text("account-id", 2, "AWS account that owns the source network interface"),
     _text("interface-id", 2, "Network interface (ENI) whose traffic is recorded"),
     _addr("srcaddr", 2, "Source address (for outgoing traffic, the ENI's own address)"),
@@ -70,15 +75,29 @@ _CATALOG: tuple[Field, ...] = (
     _int("protocol", 2, 8, "IANA protocol number"),
     _int("packets", 2, 64, "Packets transferred during the flow"),
     _int("bytes", 2, 64, "Bytes transferred during the flow"),
-    Field("start", 2, FieldKind.TIMESTAMP, "When the first packet of the flow was received in the window"),
-    Field("end", 2, FieldKind.TIMESTAMP, "When the last packet of the flow was received in the window"),
-    _enum("action", 2, ("ACCEPT", "REJECT"), "Whether security groups and network ACLs let it through"),
+    Field(
+        "start",
+        2,
+        FieldKind.TIMESTAMP,
+        "When the first packet of the flow was received in the window",
+    ),
+    Field(
+        "end", 2, FieldKind.TIMESTAMP, "When the last packet of the flow was received in the window"
+    ),
+    _enum(
+        "action", 2, ("ACCEPT", "REJECT"), "Whether security groups and network ACLs let it through"
+    ),
     _enum("log-status", 2, ("OK", "NODATA", "SKIPDATA"), "Logging status of the record"),
     # Version 3.
     _text("vpc-id", 3, "VPC that contains the network interface"),
     _text("subnet-id", 3, "Subnet that contains the network interface"),
     _text("instance-id", 3, "Instance the network interface is attached to, if you own it"),
-    _int("tcp-flags", 3, 16, "TCP flags seen during the window, OR-ed (FIN 1, SYN 2, RST 4, SYN-ACK 18)"),
+    _int(
+        "tcp-flags",
+        3,
+        16,
+        "TCP flags seen during the window, OR-ed (FIN 1, SYN 2, RST 4, SYN-ACK 18)",
+    ),
     _enum("type", 3, ("IPv4", "IPv6", "EFA"), "Type of traffic"),
     _addr("pkt-srcaddr", 3, "Packet-level (original) source address"),
     _addr("pkt-dstaddr", 3, "Packet-level (original) destination address"),
@@ -86,16 +105,25 @@ _CATALOG: tuple[Field, ...] = (
     _text("region", 4, "Region that contains the network interface"),
     _text("az-id", 4, "Availability Zone ID that contains the network interface"),
     _enum("sublocation-type", 4, ("wavelength", "outpost", "localzone"), "Type of sublocation"),
-    _text("sublocation-id", 4, "Sublocation (Wavelength Zone, Outpost, Local Zone) of the interface"),
+    _text(
+        "sublocation-id", 4, "Sublocation (Wavelength Zone, Outpost, Local Zone) of the interface"
+    ),
     # Version 5.
     _text("pkt-src-aws-service", 5, "AWS service the packet source address belongs to"),
     _text("pkt-dst-aws-service", 5, "AWS service the packet destination address belongs to"),
-    _enum("flow-direction", 5, ("ingress", "egress"), "Direction of the flow relative to the interface"),
+    _enum(
+        "flow-direction",
+        5,
+        ("ingress", "egress"),
+        "Direction of the flow relative to the interface",
+    ),
     _int("traffic-path", 5, 8, "Path egress traffic takes to its destination (1-8)"),
     # Version 7: Amazon ECS.
     _text("ecs-cluster-arn", 7, "ECS cluster of the task the traffic comes from"),
     _text("ecs-cluster-name", 7, "Name of the ECS cluster"),
-    _text("ecs-container-instance-arn", 7, "ECS container instance running the task (EC2 launch type)"),
+    _text(
+        "ecs-container-instance-arn", 7, "ECS container instance running the task (EC2 launch type)"
+    ),
     _text("ecs-container-instance-id", 7, "ID of the ECS container instance"),
     _text("ecs-container-id", 7, "Docker runtime ID of the task's first container"),
     _text("ecs-second-container-id", 7, "Docker runtime ID of the task's second container"),
@@ -106,11 +134,20 @@ _CATALOG: tuple[Field, ...] = (
     # Version 8.
     _text("reject-reason", 8, "Why traffic was rejected: BPA (VPC Block Public Access), else '-'"),
     # Later fields; AWS has not published their version numbers (10 is the best evidence).
-    _text("resource-id", 10, "Resource the flow log is attached to (for example a regional NAT gateway)"),
-    _int("encryption-status", 10, 8, "Encryption in transit: 0 none, 1 Nitro, 2 application, 3 both"),
+    _text(
+        "resource-id",
+        10,
+        "Resource the flow log is attached to (for example a regional NAT gateway)",
+    ),
+    _int(
+        "encryption-status", 10, 8, "Encryption in transit: 0 none, 1 Nitro, 2 application, 3 both"
+    ),
     # Transit gateway flow logs (version 6).
     _enum(
-        "resource-type", 6, ("TransitGateway", "TransitGatewayAttachment"), "Transit gateway resource type"
+        "resource-type",
+        6,
+        ("TransitGateway", "TransitGatewayAttachment"),
+        "Transit gateway resource type",
     ),
     _text("tgw-id", 6, "Transit gateway the traffic is recorded for"),
     _text("tgw-attachment-id", 6, "Transit gateway attachment"),

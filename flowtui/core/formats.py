@@ -62,7 +62,9 @@ def parse_format(text: str) -> LogFormat:
         match = _TOKEN.match(token)
         name = match.group(1) if match else token
         if not match and ("$" in token or "{" in token or "}" in token):
-            raise FormatError(f"'{token}' is not a field: write fields as ${{name}} or as plain names")
+            raise FormatError(
+                f"'{token}' is not a field: write fields as ${{name}} or as plain names"
+            )
         if name not in FIELDS:
             raise UnknownFieldError(name, closest_field(name))
         if name in names:
@@ -74,7 +76,11 @@ def parse_format(text: str) -> LogFormat:
 def looks_like_header(line: str) -> bool:
     """True when every token of `line` is a field name: an S3 header line."""
     tokens = line.split()
-    return bool(tokens) and all(token in FIELDS for token in tokens) and len(set(tokens)) == len(tokens)
+    return (
+        bool(tokens)
+        and all(token in FIELDS for token in tokens)
+        and len(set(tokens)) == len(tokens)
+    )
 
 
 DEFAULT_FORMAT = parse_format(

@@ -139,7 +139,7 @@ class LineParser:
             result.malformed.extend(malformed)
         parts = [p for p in parts if p.height]
         result.frame = _in_input_order(parts)
-        result.malformed.sort(key=lambda m: (m.line_number or 0))
+        result.malformed.sort(key=lambda m: m.line_number or 0)
         self.records += result.frame.height
         return result
 
@@ -169,10 +169,10 @@ def _in_input_order(parts: list[pl.DataFrame]) -> pl.DataFrame:
     """Concatenate parsed parts (grouped by format) back into input order."""
     if not parts:
         return pl.DataFrame()
-    if len(parts) == 1:
-        return parts[0].drop("row_key")
-    combined = pl.concat(parts, how="diagonal_relaxed")
-    return combined.sort("row_key").drop("row_key")
+    combined = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
+    if not combined["row_key"].is_sorted():
+        combined = combined.sort("row_key")
+    return combined.drop("row_key")
 
 
 def _is_header(frame: pl.DataFrame, index: int) -> bool:
@@ -240,9 +240,10 @@ def _parse_as(
 ) -> tuple[pl.DataFrame, dict[int, str]]:
     """Parse `subset` (all with len(fmt) tokens) as `fmt`; returns good rows and bad row reasons."""
     tokens = subset.select(
-        pl.col("tokens_text").str.split_exact(" ", len(fmt) - 1).struct.rename_fields(
-            list(fmt.fields)
-        ).struct.unnest()
+        pl.col("tokens_text")
+        .str.split_exact(" ", len(fmt) - 1)
+        .struct.rename_fields(list(fmt.fields))
+        .struct.unnest()
     )
     typed_exprs: list[pl.Expr] = []
     error_exprs: list[pl.Expr] = []

@@ -85,9 +85,7 @@ def extend_view(view: ViewIndex, snapshot: StoreSnapshot) -> ViewIndex:
     new_rows = snapshot.since(view.scanned_upto)
     new_ids = _select_ids(new_rows, view.predicate, ())
     combined = pl.concat([kept, new_ids]) if len(new_ids) else kept
-    return ViewIndex(
-        combined, snapshot.next_row_id, snapshot.generation, view.predicate, view.sort
-    )
+    return ViewIndex(combined, snapshot.next_row_id, snapshot.generation, view.predicate, view.sort)
 
 
 def _select_ids(
