@@ -9,7 +9,7 @@ to say what is wrong with them.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -29,9 +29,10 @@ from flowtui.core.schema import (
 
 #: Timestamps above this are milliseconds (flowlogs-reader saw such records, contra the docs).
 _MAX_SECONDS = 2**31 - 1
-_CONTROL = r"[\x00-\x08\x0a-\x1f\x7f]"
+_UNREADABLE = "[\\x00-\\x08\\x0a-\\x1f\\x7f\ufffd]"
 _REPLACEMENT = "\ufffd"
 _IPV4_SHAPE = r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$"
+_MIN_PARTITION_ROWS = 10_000
 _LINE = "line"
 _NUMBER = "line_number"
 
@@ -125,8 +126,8 @@ class LineParser:
 
     def parse_frame(self, frame: pl.DataFrame, origin: str) -> ParseResult:
         """`frame` has a `line` column, a `line_number` column and optional metadata columns."""
-        frame = frame.with_columns(pl.col(_LINE).fill_null("").str.strip_chars_end("\r"))
-        blank = frame.select(pl.col(_LINE).str.strip_chars(" ").str.len_bytes() == 0).to_series()
+        frame = frame.with_columns(_rewrite_where(pl.col(_LINE).fill_null(""), "\r", _strip_cr))
+        blank = frame.select(~pl.col(_LINE).str.contains("[^ ]")).to_series()
         blank_count = int(blank.sum())
         if blank_count:
             frame = frame.filter(~blank)
@@ -201,23 +202,19 @@ def _parse_segment(
 ) -> tuple[pl.DataFrame, list[MalformedLine]]:
     line = pl.col(_LINE)
     frame = frame.with_columns(
-        pl.when(line.str.contains("  ", literal=True) | line.str.starts_with(" "))
-        .then(line.str.replace_all(" +", " ").str.strip_chars(" "))
-        .otherwise(line)
-        .alias("tokens_text")
+        _rewrite_where(line, "^ | $|  ", _single_spaces).alias("tokens_text")
     ).with_columns(
         (pl.col("tokens_text").str.count_matches(" ", literal=True) + 1).alias("token_count"),
-        line.str.contains(_CONTROL).alias("has_control"),
-        line.str.contains(_REPLACEMENT, literal=True).alias("has_replacement"),
+        line.str.contains(_UNREADABLE).alias("unreadable"),
     )
-    clean = ~pl.col("has_control") & ~pl.col("has_replacement")
-    remaining = frame.filter(clean)
-    malformed = _unreadable_lines(frame.filter(~clean), origin)
+    unreadable = frame["unreadable"]
+    remaining = frame.filter(~unreadable) if unreadable.any() else frame
+    malformed = _unreadable_lines(frame.filter(unreadable), origin)
     parsed: list[pl.DataFrame] = []
     first_errors: dict[int, str] = {}
     for fmt in candidates:
         subset_mask = remaining["token_count"] == len(fmt)
-        subset = remaining.filter(subset_mask)
+        subset = remaining if subset_mask.all() else remaining.filter(subset_mask)
         if subset.height == 0:
             continue
         good, bad = _parse_as(subset, fmt, registry.index_of(fmt))
@@ -231,6 +228,29 @@ def _parse_segment(
     return (pl.concat(parsed, how="diagonal_relaxed") if parsed else pl.DataFrame()), malformed
 
 
+def _rewrite_where(
+    column: pl.Expr, pattern: str, rewrite: Callable[[pl.Series], pl.Series]
+) -> pl.Expr:
+    """Apply `rewrite` only to the (rare) values matching `pattern`; the rest are not copied."""
+
+    def apply(values: pl.Series) -> pl.Series:
+        hits = values.str.contains(pattern).fill_null(False)
+        if not hits.any():
+            return values
+        positions = hits.arg_true()
+        return values.scatter(positions, rewrite(values.gather(positions)))
+
+    return column.map_batches(apply, return_dtype=pl.String)
+
+
+def _strip_cr(values: pl.Series) -> pl.Series:
+    return values.str.strip_chars_end("\r")
+
+
+def _single_spaces(values: pl.Series) -> pl.Series:
+    return values.str.replace_all(" +", " ").str.strip_chars(" ")
+
+
 def _row_keys(frame: pl.DataFrame) -> pl.Series:
     return frame["row_key"]
 
@@ -239,34 +259,58 @@ def _parse_as(
     subset: pl.DataFrame, fmt: LogFormat, format_index: int
 ) -> tuple[pl.DataFrame, dict[int, str]]:
     """Parse `subset` (all with len(fmt) tokens) as `fmt`; returns good rows and bad row reasons."""
-    tokens = subset.select(
-        pl.col("tokens_text")
-        .str.split_exact(" ", len(fmt) - 1)
-        .struct.rename_fields(list(fmt.fields))
-        .struct.unnest()
-    )
+    carried = ["row_key", *[c for c in (STREAM, EVENT_ID, INGEST) if c in subset.columns]]
     typed_exprs: list[pl.Expr] = []
     error_exprs: list[pl.Expr] = []
     for name in fmt.fields:
         values, error = _typed(FIELDS[name])
         typed_exprs.extend(values)
         error_exprs.append(error.alias(f"err:{name}"))
-    checked = tokens.lazy().select(*typed_exprs, *error_exprs).collect()
+    helpers = [
+        helper
+        for name in fmt.fields
+        if FIELDS[name].kind is FieldKind.ADDRESS
+        for helper in _address_helpers(name)
+    ]
     error_columns = [f"err:{name}" for name in fmt.fields]
-    any_error = checked.select(pl.any_horizontal(error_columns)).to_series()
+    plans = [
+        part.lazy()
+        .select(*carried, _split_tokens(fmt).struct.unnest())
+        .with_columns(helpers)
+        .select(*carried, *typed_exprs, *error_exprs)
+        .with_columns(pl.any_horizontal(error_columns).alias("bad"))
+        for part in _partitions(subset)
+    ]
+    checked = pl.concat(pl.collect_all(plans), rechunk=False)
     bad_rows: dict[int, str] = {}
-    if any_error.any():
-        for position in any_error.arg_true().to_list():
-            key = int(subset["row_key"][position])
-            bad_rows[key] = _first_error(checked, tokens, position, fmt)
-    good = checked.filter(~any_error).drop(error_columns)
-    meta = subset.filter(~any_error).select(
-        ["row_key", *[c for c in (STREAM, EVENT_ID, INGEST) if c in subset.columns]]
-    )
-    good = pl.concat([good, meta], how="horizontal").with_columns(
+    if checked["bad"].any():
+        bad = checked.filter(pl.col("bad"))
+        texts = subset.filter(pl.col("row_key").is_in(bad["row_key"].implode()))
+        tokens = texts.select(_split_tokens(fmt).struct.unnest())
+        for position, key in enumerate(bad["row_key"].to_list()):
+            bad_rows[int(key)] = _first_error(bad, tokens, position, fmt)
+        checked = checked.filter(~pl.col("bad"))
+    good = checked.drop([*error_columns, "bad"]).with_columns(
         pl.lit(format_index, dtype=pl.UInt16).alias(FORMAT_INDEX)
     )
     return good, bad_rows
+
+
+def _partitions(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """Slices parsed side by side: string splitting runs on one thread per expression."""
+    workers = max(pl.thread_pool_size(), 1)
+    if frame.height < 2 * _MIN_PARTITION_ROWS or workers == 1:
+        return [frame]
+    size = -(-frame.height // workers)
+    return [frame.slice(offset, size) for offset in range(0, frame.height, size)]
+
+
+def _split_tokens(fmt: LogFormat) -> pl.Expr:
+    return (
+        pl.col("tokens_text")
+        .str.split_exact(" ", len(fmt) - 1)
+        .struct.rename_fields(list(fmt.fields))
+    )
 
 
 def _first_error(checked: pl.DataFrame, tokens: pl.DataFrame, position: int, fmt: LogFormat) -> str:
@@ -293,38 +337,49 @@ def _describe_bad_value(spec: Field, token: str) -> str:
 
 
 def _typed(spec: Field) -> tuple[list[pl.Expr], pl.Expr]:
-    """Expressions for a field's typed column(s), and one for "this token is invalid"."""
+    """Expressions for a field's typed column(s), and one for "this token is invalid".
+
+    Tokens never contain spaces (lines are split on them), so a non-strict cast is exact:
+    anything it cannot read becomes null, and a null that was not '-' is an error.
+    """
     token = pl.col(spec.name)
     missing = token == "-"
     if spec.kind is FieldKind.ADDRESS:
         return _address(spec.name)
-    if spec.kind is FieldKind.ENUM:
-        valid = token.is_in(list(spec.values))
-        value = pl.when(valid).then(token).cast(field_dtype(spec))
-        return [value.alias(spec.name)], ~valid & ~missing
     if spec.kind is FieldKind.TEXT:
         value = pl.when(missing).then(None).otherwise(token).cast(pl.Categorical)
         return [value.alias(spec.name)], pl.lit(False)
     if spec.kind is FieldKind.TIMESTAMP:
-        raw = pl.when(token.str.contains(r"^[0-9]{1,19}$")).then(token).cast(pl.Int64, strict=False)
-        value = pl.when(raw > _MAX_SECONDS).then(raw // 1000).otherwise(raw)
+        raw = token.cast(pl.UInt64, strict=False)
+        value = pl.when(raw > _MAX_SECONDS).then(raw // 1000).otherwise(raw).cast(pl.Int64)
         return [value.alias(spec.name)], raw.is_null() & ~missing
-    digits = token.str.contains(r"^[0-9]{1,20}$")
-    value = pl.when(digits).then(token).cast(field_dtype(spec), strict=False)
+    value = token.cast(field_dtype(spec), strict=False)
     return [value.alias(spec.name)], value.is_null() & ~missing
+
+
+def _address_helpers(name: str) -> list[pl.Expr]:
+    """First-stage columns for an address: its dotted-quad split and shape check.
+
+    Computed once in their own stage: referenced four times in one expression, polars would
+    split the text four times.
+    """
+    token = pl.col(name)
+    return [
+        token.str.split_exact(".", 3).alias(f"octets:{name}"),
+        token.str.contains(_IPV4_SHAPE).alias(f"dotted:{name}"),
+    ]
 
 
 def _address(name: str) -> tuple[list[pl.Expr], pl.Expr]:
     token = pl.col(name)
     missing = token == "-"
-    dotted_quad = token.str.contains(_IPV4_SHAPE)
-    octets = token.str.split_exact(".", 3)
-    # UInt8 casts reject octets above 255; the shape check rejects signs and spaces.
+    octets = pl.col(f"octets:{name}")
+    # UInt8 casts reject octets above 255; the shape check rejects signs and extra parts.
     numbers = [
         octets.struct.field(f"field_{i}").cast(pl.UInt8, strict=False).cast(pl.UInt32)
         for i in range(4)
     ]
-    is_v4 = dotted_quad & pl.all_horizontal([n.is_not_null() for n in numbers])
+    is_v4 = pl.col(f"dotted:{name}") & pl.all_horizontal([n.is_not_null() for n in numbers])
     ipv4 = numbers[0] * 16777216 + numbers[1] * 65536 + numbers[2] * 256 + numbers[3]
     is_v6 = token.str.contains(":", literal=True)
     v6_valid = pl.when(is_v6).then(token).map_batches(_valid_ipv6_mask, return_dtype=pl.Boolean)
@@ -352,7 +407,7 @@ def _valid_ipv6_mask(texts: pl.Series) -> pl.Series:
 def _unreadable_lines(frame: pl.DataFrame, origin: str) -> list[MalformedLine]:
     result = []
     for row in frame.iter_rows(named=True):
-        reason = "non-UTF-8 bytes" if row["has_replacement"] else "control characters"
+        reason = "non-UTF-8 bytes" if _REPLACEMENT in str(row[_LINE]) else "control characters"
         result.append(_malformed(row, reason, origin))
     return result
 
