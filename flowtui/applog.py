@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
-import platformdirs
+from flowtui.core.config import state_dir
 
 LOG_NAME = "flowtui.log"
 _MAX_BYTES = 5 * 1024 * 1024
-
-
-def state_dir() -> Path:
-    override = os.environ.get("FLOWTUI_STATE_DIR")
-    return Path(override) if override else platformdirs.user_state_path("flowtui")
 
 
 def log_path() -> Path:

@@ -125,9 +125,7 @@ def write_rows(
             from flowtui.core.decode import decode_for_json
 
             decoder = decode_for_json
-        for line in export.jsonl_records(frame, formats, decode=decoder):
-            out.write(line.decode())
-            out.write("\n")
+        export.write_jsonl(frame, formats, out, decode=decoder)
     else:
         raise UserError(f"unknown --output '{output}': use jsonl, csv, raw or count")
 

@@ -16,7 +16,6 @@ import contextlib
 import difflib
 import errno
 import os
-import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,8 @@ from typing import IO, Any
 
 import orjson
 import platformdirs
+
+from flowtui.core.timeparse import TimeSpecError, parse_duration
 
 APP_NAME = "flowtui"
 CONFIG_DIR_ENV = "FLOWTUI_CONFIG_DIR"
@@ -53,45 +54,10 @@ def themes_dir() -> Path:
     return config_dir() / "themes"
 
 
-# --- durations -------------------------------------------------------------------------------
-
-_UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
-_DURATION = re.compile(r"(\d+)([wdhms])")
-
-
-class DurationError(ValueError):
-    """Text that is not a duration such as `15m`, `1h` or `1h30m`."""
-
-
-def parse_duration(text: str) -> int:
-    """`1h`, `90m`, `1h30m`, `7d`, `2w`, `45s` to a positive number of seconds."""
-    compact = text.strip().lower()
-    parts = _DURATION.findall(compact)
-    if not compact or "".join(n + u for n, u in parts) != compact:
-        raise DurationError(
-            f"{text!r} is not a duration: write a number and a unit (s, m, h, d, w)"
-            ", such as 15m or 1h"
-        )
-    seconds = sum(int(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-    if seconds <= 0:
-        raise DurationError(f"{text!r} is not a duration: it must be longer than zero")
-    return seconds
-
-
-def format_duration(seconds: int) -> str:
-    """The shortest exact spelling that `parse_duration` reads back: 3600 -> `1h`, 5400 -> `90m`."""
-    if seconds <= 0:
-        raise DurationError(f"a duration must be longer than zero, not {seconds} s")
-    for unit, size in _UNIT_SECONDS.items():
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    raise AssertionError("unreachable: every whole number of seconds divides by 1")
-
-
 # --- atomic writes ---------------------------------------------------------------------------
 
 
-def write_atomically(path: Path, write: Callable[[IO[bytes]], None], *, overwrite: bool) -> int:
+def write_atomically(path: Path, write: Callable[[IO[bytes]], object], *, overwrite: bool) -> int:
     """Write a file so that readers see the old content or the whole new one, never a part.
 
     `write` fills a temporary file in the same directory (mode 0600); it is flushed, fsynced and
@@ -202,9 +168,11 @@ def _check_time_range(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(expected)
     try:
-        parse_duration(value)
-    except DurationError:
-        raise ValueError(f"{expected}, not {value!r}") from None
+        seconds = parse_duration(value)
+    except TimeSpecError:
+        seconds = 0
+    if seconds <= 0:
+        raise ValueError(f"{expected}, not {value!r}")
     return value.strip()
 
 

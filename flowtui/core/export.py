@@ -98,11 +98,13 @@ _ORIGIN: dict[str, tuple[str, pl.Expr]] = {
 }
 
 
-def _origin_columns(frame: pl.DataFrame) -> list[pl.Expr]:
+def _origin_names(frame: pl.DataFrame) -> list[str]:
     """`log_stream` and `ingestion_time`, each when some record of the frame has it."""
-    return [
-        value.alias(name) for name, (column, value) in _ORIGIN.items() if _has_values(frame, column)
-    ]
+    return [name for name, (column, _) in _ORIGIN.items() if _has_values(frame, column)]
+
+
+def _origin_columns(frame: pl.DataFrame) -> list[pl.Expr]:
+    return [_ORIGIN[name][1].alias(name) for name in _origin_names(frame)]
 
 
 def _per_format(
@@ -212,13 +214,15 @@ def write_raw(
 # --- JSON Lines ------------------------------------------------------------------------------
 
 
-def _json_object(columns: Collection[str], origin: list[pl.Expr]) -> Callable[[LogFormat], pl.Expr]:
+def _json_object(
+    columns: Collection[str], origin: list[pl.Expr], sometimes_null: list[str]
+) -> Callable[[LogFormat], pl.Expr]:
     def build(log_format: LogFormat) -> pl.Expr:
         values = [_typed_value(spec, columns).alias(spec.name) for spec in log_format.catalog()]
         encoded = pl.struct([*values, *origin]).struct.json_encode()
-        # Keys are unique and quotes inside JSON strings are escaped, so these exact texts can
-        # only be the origin keys themselves: drop them where the record has no origin.
-        for key in (LOG_STREAM, INGESTION_TIME):
+        # Keys are unique and quotes inside JSON strings are escaped, so this exact text can
+        # only be the origin key itself: drop it from records without that origin.
+        for key in sometimes_null:
             encoded = encoded.str.replace(f',"{key}":null', "", literal=True)
         return encoded
 
@@ -226,7 +230,10 @@ def _json_object(columns: Collection[str], origin: list[pl.Expr]) -> Callable[[L
 
 
 def _json_series(chunk: pl.DataFrame, formats: Sequence[LogFormat]) -> pl.Series:
-    return _per_format(chunk, formats, _json_object(chunk.columns, _origin_columns(chunk)))
+    origin = _origin_names(chunk)
+    sometimes_null = [name for name in origin if chunk.get_column(_ORIGIN[name][0]).has_nulls()]
+    build = _json_object(chunk.columns, _origin_columns(chunk), sometimes_null)
+    return _per_format(chunk, formats, build)
 
 
 def _with_decoded(line: str, decode: Decoder) -> bytes:
@@ -255,7 +262,7 @@ def jsonl_records(
 def write_jsonl(
     frame: pl.DataFrame,
     formats: Sequence[LogFormat],
-    out: IO[bytes],
+    out: TextIO,
     decode: Decoder | None = None,
     progress: Progress | None = None,
 ) -> None:
@@ -264,10 +271,10 @@ def write_jsonl(
     done = 0
     for chunk in _chunks(frame):
         if decode is None:
-            text = _json_series(chunk, formats).str.join("\n").item()
-            out.write(str(text).encode() + b"\n")
+            out.write(str(_json_series(chunk, formats).str.join("\n").item()) + "\n")
         else:
-            out.write(b"".join(record + b"\n" for record in jsonl_records(chunk, formats, decode)))
+            records = b"".join(record + b"\n" for record in jsonl_records(chunk, formats, decode))
+            out.write(records.decode())
         done += chunk.height
         _report(progress, done, frame.height)
 
@@ -280,8 +287,7 @@ def csv_columns(frame: pl.DataFrame, formats: Sequence[LogFormat]) -> list[str]:
     _check_formats(frame, formats)
     used = frame.get_column(FORMAT_INDEX).unique().to_list() or range(len(formats))
     present = {name for index in used for name in formats[index].fields}
-    origin = [name for name, (column, _) in _ORIGIN.items() if _has_values(frame, column)]
-    return [name for name in FIELDS if name in present] + origin
+    return [name for name in FIELDS if name in present] + _origin_names(frame)
 
 
 def write_csv(
@@ -334,11 +340,10 @@ def _writer(
     decode: Decoder | None,
 ) -> Callable[[IO[bytes]], None]:
     def write(stream: IO[bytes]) -> None:
-        if kind == "jsonl":
-            write_jsonl(frame, formats, stream, decode, progress)
-            return
         text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
-        if kind == "csv":
+        if kind == "jsonl":
+            write_jsonl(frame, formats, text, decode, progress)
+        elif kind == "csv":
             write_csv(frame, formats, text, progress)
         else:
             write_raw(frame, formats, text, progress)
