@@ -20,19 +20,19 @@ def configure(level: int = logging.INFO) -> Path | None:
     from logging.handlers import RotatingFileHandler
 
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
     path = log_path()
+    handler: logging.Handler
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = RotatingFileHandler(path, maxBytes=_MAX_BYTES, backupCount=2)
+        handler = RotatingFileHandler(path, maxBytes=_MAX_BYTES, backupCount=2)
     except OSError:
         handler = logging.NullHandler()
-        path = None  # type: ignore[assignment]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     # botocore logs request details at DEBUG; keep it quiet and credential-free.
     for noisy in ("botocore", "boto3", "urllib3", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    return path
+    return path if isinstance(handler, RotatingFileHandler) else None

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Iterable
-from typing import TextIO
+from typing import Literal, TextIO
 
 import polars as pl
 
@@ -133,9 +133,14 @@ def write_rows(
 def _print_stats(frame: pl.DataFrame, args: argparse.Namespace, out: TextIO) -> None:
     from flowtui.core import stats
 
-    output = args.output or "table"
-    if output not in ("table", "csv", "jsonl"):
-        raise UserError("with --stats, --output is table, csv or jsonl")
+    output: Literal["table", "csv", "jsonl"]
+    match args.output:
+        case None | "table":
+            output = "table"
+        case "csv" | "jsonl":
+            output = args.output
+        case _:
+            raise UserError("with --stats, --output is table, csv or jsonl")
     for table in stats.stats_for_cli(args.stats, frame, args.counting):
         out.write(stats.format_table(table, output))
         if output == "table":
