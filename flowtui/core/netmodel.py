@@ -225,8 +225,7 @@ class NetworkModel:
 
 def address_in(address: IPAddress, cidr: str) -> bool:
     """Whether an address lies in a CIDR (or equals a bare address); families never mix."""
-    network = _network(cidr)
-    return network.version == address.version and address in network
+    return address in _network(cidr)
 
 
 @cache
