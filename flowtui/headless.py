@@ -16,7 +16,8 @@ from flowtui.core.formats import FormatError, LogFormat, parse_format
 from flowtui.core.ingest import Ingestor, IngestResult
 from flowtui.core.parse import FormatUndetectedError, MalformedLine
 from flowtui.core.store import RecordStore, StoreSnapshot
-from flowtui.sources.files import InputError, read_blocks
+from flowtui.core.tabular import csv_to_table, jsonl_to_table, table_to_batch
+from flowtui.sources.files import InputError, read_blocks, read_text, sniff
 
 UNLIMITED_ROWS = sys.maxsize
 
@@ -44,6 +45,9 @@ def load_files(
     ingestor = Ingestor(store, formats)
     for path in paths or ["-"]:
         try:
+            if path != "-" and sniff(path) != "lines":
+                _load_export(store, path, err)
+                continue
             for block in read_blocks(path):
                 result: IngestResult = ingestor.add_lines(
                     block.lines, block.first_line_number, block.origin
@@ -56,6 +60,28 @@ def load_files(
     except FormatUndetectedError as error:
         raise UserError(str(error)) from None
     return store, ingestor
+
+
+def _load_export(store: RecordStore, path: str, err: TextIO) -> None:
+    """A CSV or JSON Lines export of flowtui's: rebuilt into lines in its own format."""
+    text = read_text(path)
+    if sniff(path) == "jsonl":
+        table, malformed = jsonl_to_table(text.splitlines(), path, 1)
+        _report_malformed(malformed, err)
+        store.add_malformed(malformed)
+    else:
+        try:
+            table = csv_to_table(text, path)
+        except pl.exceptions.PolarsError as error:
+            raise UserError(f"{path}: not a CSV export flowtui can read ({error})") from None
+    if table.height == 0:
+        return
+    try:
+        fmt, batch = table_to_batch(table, path)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    result = Ingestor(store, [fmt]).add_events(batch)
+    _report_malformed(result.malformed, err)
 
 
 def _view_frame(snapshot: StoreSnapshot, args: argparse.Namespace) -> pl.DataFrame:

@@ -107,3 +107,40 @@ def test_custom_format_from_an_s3_header_line(
     )
     code, out, err = run(["query", str(path), "--output", "count"], capsys)
     assert (code, out, err) == (0, "1\n", "")
+
+
+@pytest.mark.parametrize("output", ["raw", "csv", "jsonl"])
+def test_each_export_format_reads_back_through_query(
+    output: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write(
+        tmp_path,
+        "custom.log",
+        [
+            "version vpc-id srcaddr dstaddr dstport tcp-flags action log-status",
+            "3 vpc-1 10.0.0.1 2001:db8::5 22 19 REJECT OK",
+            "3 vpc-1 - - - - - NODATA",
+        ],
+    )
+    code, exported, _ = run(["query", str(source), "--output", output], capsys)
+    assert code == 0
+    copy = tmp_path / f"copy.{output}"
+    copy.write_text(exported)
+    code, again, err = run(["query", str(copy), "--output", "raw"], capsys)
+    _, original, _ = run(["query", str(source), "--output", "raw"], capsys)
+    assert (code, err) == (0, "")
+    assert again == original
+
+
+def test_jsonl_output_is_typed_and_decodes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import orjson
+
+    path = write(tmp_path, "a.log", [GOOD, NODATA])
+    _, out, _ = run(["query", str(path), "--decode"], capsys)
+    first, second = (orjson.loads(line) for line in out.splitlines())
+    assert first["dstport"] == 22 and first["srcaddr"] == "172.31.16.139"
+    assert first["decoded"]["protocol"] == "TCP"
+    assert first["decoded"]["dstport"] == "ssh"
+    assert second["srcaddr"] is None and second["log-status"] == "NODATA"

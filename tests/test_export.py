@@ -230,11 +230,11 @@ def test_csv_header_is_the_union_of_used_formats_in_catalog_order_then_origin() 
     assert len(rows) == 3
 
 
-def test_csv_of_one_format_has_only_its_fields_in_catalog_order() -> None:
+def test_csv_of_one_format_has_its_fields_in_its_order() -> None:
     out = io.StringIO()
     export.write_csv(frame_of([custom_row()]), FORMATS, out)
     assert (
-        out.getvalue().splitlines()[0] == "version,srcaddr,dstaddr,vpc-id,tcp-flags,flow-direction"
+        out.getvalue().splitlines()[0] == "version,vpc-id,srcaddr,dstaddr,tcp-flags,flow-direction"
     )
 
 

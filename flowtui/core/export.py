@@ -283,9 +283,12 @@ def write_jsonl(
 
 
 def csv_columns(frame: pl.DataFrame, formats: Sequence[LogFormat]) -> list[str]:
-    """The CSV header: fields of the formats the rows use (catalog order), then the origin."""
+    """The CSV header: the rows' format's fields in its order (the union in catalog order when
+    the rows mix formats), then the origin columns."""
     _check_formats(frame, formats)
     used = frame.get_column(FORMAT_INDEX).unique().to_list() or range(len(formats))
+    if len(used) == 1:
+        return list(formats[used[0]].fields) + _origin_names(frame)
     present = {name for index in used for name in formats[index].fields}
     return [name for name in FIELDS if name in present] + _origin_names(frame)
 

@@ -12,9 +12,11 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import polars as pl
+
+from flowtui.core.tabular import looks_like_csv_header
 
 BLOCK_BYTES = 8 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -40,6 +42,35 @@ def read_blocks(path: str, block_bytes: int = BLOCK_BYTES) -> Iterator[LineBlock
             lines = _split_lines(block)
             yield LineBlock(lines, line_number, origin)
             line_number += len(lines)
+
+
+def sniff(path: str) -> Literal["lines", "jsonl", "csv"]:
+    """What kind of text `path` holds, from its first non-blank line (stdin is peeked)."""
+    with _open(path) as stream:
+        head = _peek(stream)
+    first = next((line for line in head.splitlines() if line.strip()), "")
+    if first.lstrip().startswith("{"):
+        return "jsonl"
+    if looks_like_csv_header(first):
+        return "csv"
+    return "lines"
+
+
+def read_text(path: str) -> str:
+    """The whole input as text (CSV and JSON Lines exports are read whole)."""
+    with _open(path) as stream:
+        try:
+            return stream.read().decode("utf-8", errors="replace")
+        except (OSError, EOFError) as error:
+            raise InputError(f"{path}: cannot read ({error})") from None
+
+
+def _peek(stream: BinaryIO) -> str:
+    if isinstance(stream, io.BufferedReader):
+        data = stream.peek(65536)[:65536]
+    else:
+        data = stream.read(65536)
+    return data.decode("utf-8", errors="replace")
 
 
 def _open(path: str) -> BinaryIO:
