@@ -1,0 +1,90 @@
+"""Property: any line either parses to values that round-trip through raw output, or is
+reported malformed with a reason; the parser never raises."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flowtui.core.events import EventBatch
+from flowtui.core.export import raw_lines
+from flowtui.core.formats import DEFAULT_FORMAT, parse_format
+from flowtui.core.parse import FormatRegistry, LineParser
+
+CUSTOM = parse_format(
+    "version vpc-id srcaddr dstaddr srcport dstport protocol tcp-flags type "
+    "pkt-srcaddr flow-direction traffic-path start action log-status"
+)
+
+ipv4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
+ipv6 = st.ip_addresses(v=6).map(str)
+dash = st.just("-")
+port = st.integers(0, 65535).map(str)
+small = st.integers(0, 255).map(str)
+big = st.integers(0, 2**64 - 1).map(str)
+seconds = st.integers(0, 2**31 - 1).map(str)
+millis = st.integers(2**31, 2**33).map(str)
+text_id = st.from_regex(r"[a-z]{1,4}-[0-9a-f]{1,17}", fullmatch=True)
+junk = st.text(min_size=1, max_size=12).filter(lambda s: " " not in s and "\n" not in s)
+
+TOKEN = {
+    "version": st.one_of(small, dash, junk),
+    "account-id": st.one_of(st.from_regex(r"[0-9]{12}", fullmatch=True), dash, junk),
+    "interface-id": st.one_of(text_id, dash),
+    "vpc-id": st.one_of(text_id, dash),
+    "srcaddr": st.one_of(ipv4, ipv6, dash, junk),
+    "dstaddr": st.one_of(ipv4, ipv6, dash),
+    "pkt-srcaddr": st.one_of(ipv4, ipv6, dash),
+    "srcport": st.one_of(port, dash, junk),
+    "dstport": st.one_of(port, dash, st.integers(65536, 10**6).map(str)),
+    "protocol": st.one_of(small, dash),
+    "packets": st.one_of(big, dash),
+    "bytes": st.one_of(big, dash, junk),
+    "tcp-flags": st.one_of(st.integers(0, 65535).map(str), dash),
+    "type": st.sampled_from(["IPv4", "IPv6", "EFA", "-", "ipv4"]),
+    "flow-direction": st.sampled_from(["ingress", "egress", "-", "in"]),
+    "traffic-path": st.one_of(small, dash),
+    "start": st.one_of(seconds, millis, dash, junk),
+    "end": st.one_of(seconds, millis, dash),
+    "action": st.sampled_from(["ACCEPT", "REJECT", "-", "accept"]),
+    "log-status": st.sampled_from(["OK", "NODATA", "SKIPDATA", "-", "BAD"]),
+}
+
+
+def record_lines(fmt: tuple[str, ...]) -> st.SearchStrategy[str]:
+    tokens = st.tuples(*[TOKEN[name] for name in fmt])
+    spaces = st.sampled_from([" ", " ", " ", "  "])
+    return st.tuples(tokens, st.lists(spaces, min_size=len(fmt), max_size=len(fmt))).map(
+        lambda pair: "".join(t + s for t, s in zip(pair[0], pair[1], strict=True)).rstrip()
+    )
+
+
+ANY_LINE = st.one_of(
+    record_lines(DEFAULT_FORMAT.fields),
+    record_lines(CUSTOM.fields),
+    st.text(max_size=200).map(lambda s: s.replace("\n", " ")),
+)
+
+
+def comparable(frame: pl.DataFrame) -> list[dict[str, object]]:
+    columns = [c for c in frame.columns if c != "_fmt"]
+    return frame.select(pl.col(columns).cast(pl.String)).to_dicts()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ANY_LINE, min_size=1, max_size=8))
+def test_lines_round_trip_or_are_reported(lines: list[str]) -> None:
+    registry = FormatRegistry()
+    parser = LineParser(registry, [DEFAULT_FORMAT, CUSTOM])
+    result = parser.parse_batch(EventBatch(lines))
+    blank = sum(1 for line in lines if not line.strip(" "))
+    assert result.frame.height + len(result.malformed) + result.blank_lines == len(lines)
+    assert result.blank_lines == blank
+    assert all(m.reason for m in result.malformed)
+    if result.frame.height == 0:
+        return
+    rebuilt = list(raw_lines(result.frame, registry.formats))
+    again = LineParser(FormatRegistry(), [DEFAULT_FORMAT, CUSTOM]).parse_batch(EventBatch(rebuilt))
+    assert not again.malformed
+    assert comparable(again.frame) == comparable(result.frame)
