@@ -36,7 +36,7 @@ before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 store = RecordStore(row_cap=10**9)
 ingestor = Ingestor(store)
 for block in read_blocks(sys.argv[1]):
-    ingestor.add_lines(block.lines, block.first_line_number, block.origin)
+    ingestor.add_block(block.data, block.first_line_number, block.origin)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 rows = store.row_count
 print(rows, store.estimated_bytes() / rows, (peak - before) / rows)
@@ -100,7 +100,7 @@ def append_and_reindex(records: int) -> tuple[float, float]:
     ingestor = Ingestor(store, [DEFAULT_FORMAT])
     path = DATA / f"big-{records}.log"
     for block in read_blocks(str(path)):
-        ingestor.add_lines(block.lines, block.first_line_number, block.origin)
+        ingestor.add_block(block.data, block.first_line_number, block.origin)
     predicate = pl.col("action") == "REJECT"
     view = build_view(store.snapshot(), predicate)
     lines = path.open().read(1_500_000).splitlines()[:10_000]

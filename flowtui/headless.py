@@ -49,8 +49,8 @@ def load_files(
                 _load_export(store, path, err)
                 continue
             for block in read_blocks(path):
-                result: IngestResult = ingestor.add_lines(
-                    block.lines, block.first_line_number, block.origin
+                result: IngestResult = ingestor.add_block(
+                    block.data, block.first_line_number, block.origin
                 )
                 _report_malformed(result.malformed, err)
         except InputError as error:

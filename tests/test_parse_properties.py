@@ -4,7 +4,7 @@ reported malformed with a reason; the parser never raises."""
 from __future__ import annotations
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from flowtui.core.events import EventBatch
@@ -79,12 +79,48 @@ def test_lines_round_trip_or_are_reported(lines: list[str]) -> None:
     parser = LineParser(registry, [DEFAULT_FORMAT, CUSTOM])
     result = parser.parse_batch(EventBatch(lines))
     blank = sum(1 for line in lines if not line.strip(" "))
-    assert result.frame.height + len(result.malformed) + result.blank_lines == len(lines)
+    counted = result.frame.height + len(result.malformed) + result.blank_lines
+    assert counted + result.header_lines == len(lines)
     assert result.blank_lines == blank
     assert all(m.reason for m in result.malformed)
     if result.frame.height == 0:
         return
     rebuilt = list(raw_lines(result.frame, registry.formats))
-    again = LineParser(FormatRegistry(), [DEFAULT_FORMAT, CUSTOM]).parse_batch(EventBatch(rebuilt))
+    again = LineParser(FormatRegistry(), list(registry.formats)).parse_batch(EventBatch(rebuilt))
     assert not again.malformed
     assert comparable(again.frame) == comparable(result.frame)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ANY_LINE, min_size=1, max_size=8))
+def test_fast_path_for_file_blocks_agrees_with_the_careful_path(lines: list[str]) -> None:
+    assume(not any("\r" in line for line in lines))  # files end lines with \r\n; events do not
+    block = ("\n".join(lines) + "\n").encode()
+    fast = LineParser(FormatRegistry(), [DEFAULT_FORMAT]).parse_block(block, 1, "f")
+    careful = LineParser(FormatRegistry(), [DEFAULT_FORMAT]).parse_batch(
+        EventBatch(
+            lines,
+            line_numbers=list(range(1, len(lines) + 1)),
+            origin="f",
+        )
+    )
+    assert comparable(fast.frame) == comparable(careful.frame)
+    assert [(m.line_number, m.reason) for m in fast.malformed] == [
+        (m.line_number, m.reason) for m in careful.malformed
+    ]
+    assert fast.blank_lines == careful.blank_lines
+
+
+def test_fast_path_takes_clean_blocks_and_matches_on_real_records() -> None:
+    lines = [
+        "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+        "2 123456789010 eni-1 2001:db8::1 2001:db8::2 20641 22 6 20 4249 1418530010000 1418530070 REJECT OK",
+        "2 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - NODATA",
+    ]
+    block = ("\n".join(lines) + "\n").encode()
+    from flowtui.core.fastpath import parse_clean_block
+
+    assert parse_clean_block(block, DEFAULT_FORMAT) is not None
+    fast = LineParser(FormatRegistry(), [DEFAULT_FORMAT]).parse_block(block, 1, "f")
+    careful = LineParser(FormatRegistry(), [DEFAULT_FORMAT]).parse_batch(EventBatch(lines))
+    assert comparable(fast.frame) == comparable(careful.frame)

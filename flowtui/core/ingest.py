@@ -32,6 +32,9 @@ class Ingestor:
         self.lines_seen += len(lines)
         return self._append(self.parser.parse_lines(lines, first_line_number, origin))
 
+    def add_block(self, block: bytes, first_line_number: int, origin: str) -> IngestResult:
+        return self._append(self.parser.parse_block(block, first_line_number, origin))
+
     def add_events(self, batch: EventBatch) -> IngestResult:
         self.lines_seen += len(batch)
         return self._append(self.parser.parse_batch(batch))

@@ -8,13 +8,14 @@ to say what is wrong with them.
 
 from __future__ import annotations
 
-import ipaddress
+import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from flowtui.core.events import EventBatch
+from flowtui.core.fastpath import first_token_count, parse_clean_block
 from flowtui.core.fields import FIELDS, Field, FieldKind
 from flowtui.core.formats import KNOWN_FORMATS, LogFormat, looks_like_header, parse_format
 from flowtui.core.schema import (
@@ -25,6 +26,7 @@ from flowtui.core.schema import (
     field_columns,
     field_dtype,
     v6_column,
+    valid_ipv6_mask,
 )
 
 #: Timestamps above this are milliseconds (flowlogs-reader saw such records, contra the docs).
@@ -119,6 +121,23 @@ class LineParser:
             frame = frame.with_columns(metadata)
         return self.parse_frame(frame, batch.origin)
 
+    def parse_block(self, block: bytes, first_line_number: int, origin: str) -> ParseResult:
+        """A block of whole lines from a file; clean blocks take the CSV-reader fast path."""
+        fmt = self._block_format(block)
+        if fmt is not None:
+            frame = parse_clean_block(block, fmt)
+            if frame is not None:
+                frame = frame.with_columns(
+                    pl.lit(self.registry.index_of(fmt), dtype=pl.UInt16).alias(FORMAT_INDEX)
+                )
+                self.records += frame.height
+                return ParseResult(frame=frame)
+        return self.parse_lines(lines_of(block), first_line_number, origin)
+
+    def _block_format(self, block: bytes) -> LogFormat | None:
+        fitting = [f for f in self._candidates if len(f) == first_token_count(block)]
+        return fitting[0] if len(fitting) == 1 else None
+
     def parse_lines(self, lines: pl.Series, first_line_number: int, origin: str) -> ParseResult:
         numbers = pl.int_range(first_line_number, first_line_number + len(lines), eager=True)
         frame = pl.DataFrame({_LINE: lines.cast(pl.String), _NUMBER: numbers.cast(pl.Int64)})
@@ -164,6 +183,25 @@ class LineParser:
             start = position + 1
         if start < frame.height:
             yield frame.slice(start), self._candidates
+
+
+def lines_of(block: bytes) -> pl.Series:
+    """The lines of a block of bytes (invalid UTF-8 becomes U+FFFD and is reported later)."""
+    if b"\x00" in block:
+        # NUL would split a line in the CSV reader; hostile input takes the exact, slow split.
+        lines = block.decode("utf-8", errors="replace").split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return pl.Series(_LINE, lines, dtype=pl.String)
+    frame = pl.read_csv(
+        io.BytesIO(block),
+        separator="\x00",
+        has_header=False,
+        quote_char=None,
+        schema={_LINE: pl.String()},
+        encoding="utf8-lossy",
+    )
+    return frame[_LINE]
 
 
 def _in_input_order(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -382,26 +420,13 @@ def _address(name: str) -> tuple[list[pl.Expr], pl.Expr]:
     is_v4 = pl.col(f"dotted:{name}") & pl.all_horizontal([n.is_not_null() for n in numbers])
     ipv4 = numbers[0] * 16777216 + numbers[1] * 65536 + numbers[2] * 256 + numbers[3]
     is_v6 = token.str.contains(":", literal=True)
-    v6_valid = pl.when(is_v6).then(token).map_batches(_valid_ipv6_mask, return_dtype=pl.Boolean)
+    v6_valid = pl.when(is_v6).then(token).map_batches(valid_ipv6_mask, return_dtype=pl.Boolean)
     values = [
         pl.when(is_v4).then(ipv4).alias(name),
         pl.when(v6_valid).then(token).cast(pl.Categorical).alias(v6_column(name)),
     ]
     error = ~missing & ~is_v4.fill_null(False) & ~v6_valid.fill_null(False)
     return values, error
-
-
-def _valid_ipv6_mask(texts: pl.Series) -> pl.Series:
-    """Validate the few distinct IPv6 spellings with the stdlib; one check per distinct value."""
-    unique = texts.drop_nulls().unique()
-    valid: list[str] = []
-    for text in unique.to_list():
-        try:
-            ipaddress.IPv6Address(text)
-        except ValueError:
-            continue
-        valid.append(text)
-    return texts.is_in(valid)
 
 
 def _unreadable_lines(frame: pl.DataFrame, origin: str) -> list[MalformedLine]:

@@ -20,6 +20,7 @@ Bookkeeping columns start with an underscore and never collide with AWS names:
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 import polars as pl
@@ -97,3 +98,15 @@ def ipv4_to_int(text: str) -> int:
 
 def int_to_ipv4(value: int) -> str:
     return f"{value >> 24 & 255}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
+
+
+def valid_ipv6_mask(texts: pl.Series) -> pl.Series:
+    """Which values are valid IPv6 text; each distinct spelling is checked once."""
+    valid: list[str] = []
+    for text in texts.drop_nulls().unique().to_list():
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            continue
+        valid.append(text)
+    return texts.is_in(valid)

@@ -1,7 +1,6 @@
 """Local files and stdin: plain or gzip, read in blocks of whole lines.
 
-Blocks keep memory flat for big files: each is split into lines by polars' CSV reader (one
-column, NUL as the never-seen separator) and handed to the parser before the next is read.
+Blocks keep memory flat for big files: each is handed to the parser before the next is read.
 """
 
 from __future__ import annotations
@@ -14,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-import polars as pl
-
+from flowtui.core.fastpath import line_count
 from flowtui.core.tabular import looks_like_csv_header
 
 BLOCK_BYTES = 8 * 1024 * 1024
@@ -27,21 +25,22 @@ class InputError(OSError):
 
 
 @dataclass(frozen=True, slots=True)
-class LineBlock:
-    lines: pl.Series
+class RawBlock:
+    """Whole lines of an input, as bytes; the parser splits and reads them."""
+
+    data: bytes
     first_line_number: int
     origin: str
 
 
-def read_blocks(path: str, block_bytes: int = BLOCK_BYTES) -> Iterator[LineBlock]:
-    """Yield the lines of `path` ('-' for stdin) in blocks; gzip is detected by its magic."""
+def read_blocks(path: str, block_bytes: int = BLOCK_BYTES) -> Iterator[RawBlock]:
+    """Yield `path` ('-' for stdin) in blocks of whole lines; gzip is detected by its magic."""
     origin = "-" if path == "-" else path
     with _open(path) as stream:
         line_number = 1
         for block in _byte_blocks(stream, block_bytes, origin):
-            lines = _split_lines(block)
-            yield LineBlock(lines, line_number, origin)
-            line_number += len(lines)
+            yield RawBlock(block, line_number, origin)
+            line_number += line_count(block)
 
 
 def sniff(path: str) -> Literal["lines", "jsonl", "csv"]:
@@ -111,22 +110,3 @@ def _byte_blocks(stream: BinaryIO, block_bytes: int, origin: str) -> Iterator[by
         yield data[: cut + 1]
     if carry:
         yield carry
-
-
-def _split_lines(block: bytes) -> pl.Series:
-    if b"\x00" in block:
-        # NUL would split a line in the fast path; hostile input takes the slow, exact one.
-        text = block.decode("utf-8", errors="replace")
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        return pl.Series("line", lines, dtype=pl.String)
-    frame = pl.read_csv(
-        io.BytesIO(block),
-        separator="\x00",
-        has_header=False,
-        quote_char=None,
-        schema={"line": pl.String},
-        encoding="utf8-lossy",
-    )
-    return frame["line"]
