@@ -94,14 +94,17 @@ def _typed(tokens: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame | None:
         value, error = _convert(name, name == last)
         exprs.extend(value)
         errors.append(error)
-    helpers = [
-        pl.col(name).str.split_exact(".", 3).alias(f"octets:{name}")
-        for name in fmt.fields
-        if FIELDS[name].kind is FieldKind.ADDRESS
-    ]
+    addresses = [name for name in fmt.fields if FIELDS[name].kind is FieldKind.ADDRESS]
+    # Stages, so that each address is split and classified once (polars does not share
+    # sub-expressions through map_batches).
     typed = (
         tokens.lazy()
-        .with_columns(helpers)
+        .with_columns(
+            pl.col(name).str.split_exact(".", 3).alias(f"octets:{name}") for name in addresses
+        )
+        .with_columns(
+            expr for name in addresses for expr in _address_flags(name, _text(name, name == last))
+        )
         .select(*exprs, pl.any_horizontal(errors).any().alias("__bad"))
         .collect()
     )
@@ -110,11 +113,16 @@ def _typed(tokens: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame | None:
     return typed.drop("__bad")
 
 
+def _text(name: str, is_last: bool) -> pl.Expr:
+    # The last column was read as text: '-' is still a token there.
+    column = pl.col(name)
+    return pl.when(column != "-").then(column) if is_last else column
+
+
 def _convert(name: str, is_last: bool) -> tuple[list[pl.Expr], pl.Expr]:
     spec = FIELDS[name]
     column = pl.col(name)
-    # The last column was read as text: '-' is still a token there.
-    text = pl.when(column != "-").then(column) if is_last else column
+    text = _text(name, is_last)
     if spec.kind is FieldKind.ADDRESS:
         return _address(name, text)
     if spec.kind is FieldKind.TEXT:
@@ -130,19 +138,31 @@ def _convert(name: str, is_last: bool) -> tuple[list[pl.Expr], pl.Expr]:
     return [value.alias(name)], value.is_null() & text.is_not_null()
 
 
-def _address(name: str, text: pl.Expr) -> tuple[list[pl.Expr], pl.Expr]:
+def _octets(name: str) -> list[pl.Expr]:
     octets = pl.col(f"octets:{name}")
-    numbers = [
+    return [
         octets.struct.field(f"field_{i}").cast(pl.UInt8, strict=False).cast(pl.UInt32)
         for i in range(4)
     ]
+
+
+def _address_flags(name: str, text: pl.Expr) -> list[pl.Expr]:
+    numbers = _octets(name)
     is_v4 = text.str.contains(_IPV4_SHAPE) & pl.all_horizontal([n.is_not_null() for n in numbers])
-    ipv4 = numbers[0] * 16777216 + numbers[1] * 65536 + numbers[2] * 256 + numbers[3]
     is_v6 = text.str.contains(":", literal=True)
     v6_valid = pl.when(is_v6).then(text).map_batches(valid_ipv6_mask, return_dtype=pl.Boolean)
+    return [
+        is_v4.fill_null(False).alias(f"v4:{name}"),
+        v6_valid.fill_null(False).alias(f"v6:{name}"),
+    ]
+
+
+def _address(name: str, text: pl.Expr) -> tuple[list[pl.Expr], pl.Expr]:
+    numbers = _octets(name)
+    is_v4, v6_valid = pl.col(f"v4:{name}"), pl.col(f"v6:{name}")
+    ipv4 = numbers[0] * 16777216 + numbers[1] * 65536 + numbers[2] * 256 + numbers[3]
     values = [
         pl.when(is_v4).then(ipv4).alias(name),
         pl.when(v6_valid).then(text).cast(pl.Categorical).alias(v6_column(name)),
     ]
-    error = text.is_not_null() & ~is_v4.fill_null(False) & ~v6_valid.fill_null(False)
-    return values, error
+    return values, text.is_not_null() & ~is_v4 & ~v6_valid
