@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from flowtui import applog
+from flowtui.core.stats import Counting
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument(
         "--counting",
         default="all-records",
-        choices=("all-records", "egress-only", "one-per-flow"),
+        choices=[counting.value for counting in Counting],
         help="how stats count a flow seen on several ENIs",
     )
     query.add_argument("--group", dest="query_group", help="CloudWatch log group (name or ARN)")

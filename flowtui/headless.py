@@ -167,7 +167,15 @@ def _print_stats(frame: pl.DataFrame, args: argparse.Namespace, out: TextIO) -> 
             output = args.output
         case _:
             raise UserError("with --stats, --output is table, csv or jsonl")
-    for table in stats.stats_for_cli(args.stats, frame, args.counting):
+    try:
+        counting = stats.parse_counting(args.counting)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    for table in stats.stats_for_cli(args.stats, frame, counting):
         out.write(stats.format_table(table, output))
         if output == "table":
             out.write("\n")
+        elif table.note:
+            # csv and jsonl stay machine-readable; the note (counting used, missing fields)
+            # goes where a person sees it.
+            sys.stderr.write(f"{table.title}: {table.note}\n")

@@ -26,6 +26,9 @@ from flowtui.core.schema import v6_column
 
 NULL_TEXT = "-"
 DEFAULT_LIMIT = 20
+#: Value counts show the most frequent values only by default: a column such as `bytes` can
+#: hold hundreds of thousands of values, and sorting them all costs more than the counting.
+VALUE_COUNTS_LIMIT = 1000
 
 Side = Literal["source", "destination", "pair"]
 Metric = Literal["bytes", "packets"]
@@ -104,17 +107,24 @@ class TimelineTable(StatsTable):
 
 
 @dataclass(frozen=True, slots=True)
-class _Loaded:
-    """The columns a table needs, counting applied; `missing` lists absent needed fields."""
+class _Counted:
+    """The records as counted: only the fields asked for that the records have.
+
+    When the records lack a field the counting needs, `counting_missing` names it and the
+    records are left uncounted (every table is then unavailable).
+    """
 
     frame: pl.DataFrame
-    note: str
-    missing: tuple[str, ...]
-    missing_note: str
+    counting: Counting
+    counting_missing: tuple[str, ...]
+
+    @property
+    def note(self) -> str:
+        return _COUNTING_NOTES[self.counting]
 
 
 # ---------------------------------------------------------------------------------------------
-# Columns, counting and rendering
+# Columns and counting
 
 
 def _is_address(name: str) -> bool:
@@ -135,7 +145,7 @@ def _address_parts(name: str) -> list[str]:
 def _source_columns(frame: pl.DataFrame, names: Iterable[str]) -> list[pl.Expr]:
     """Select expressions for fields; an address gets both parts, a typed null for an absent one."""
     selected: list[pl.Expr] = []
-    for name in dict.fromkeys(names):
+    for name in names:
         if not _is_address(name):
             selected.append(pl.col(name))
             continue
@@ -145,93 +155,101 @@ def _source_columns(frame: pl.DataFrame, names: Iterable[str]) -> list[pl.Expr]:
     return selected
 
 
-def _join(names: Sequence[str]) -> str:
-    return ", ".join(names)
+# Exact integer identities (no hashing): grouping and deduplicating on one UInt64 per address is
+# about twice as fast as on the address's two columns. IPv6 texts are Categorical, whose codes
+# polars shares between columns, so equal texts have equal codes in every address column.
+_V6_KEY_BASE = 1 << 32
+_NO_ADDRESS_KEY = 1 << 33
+_KEY_PREFIX = "_key_"
+_FLOW_SOURCE = "_flow_source"
+_FLOW_DESTINATION = "_flow_destination"
 
 
-def _missing_note(
-    table_missing: Sequence[str], counting_missing: Sequence[str], counting: Counting
-) -> str:
-    reasons = []
-    if table_missing:
-        reasons.append(f"needs {_join(table_missing)}, which these records do not have")
-    if counting_missing:
-        reasons.append(
-            f"{counting.value} counting needs {_join(counting_missing)}, "
-            "which these records do not have"
-        )
-    return "Unavailable: " + "; ".join(reasons)
+def _address_key(name: str) -> pl.Expr:
+    """An address as one UInt64: the IPv4 value, or 2**32 + the IPv6 text's code; null for none."""
+    ipv4, ipv6 = _address_parts(name)
+    ipv6_key = pl.col(ipv6).to_physical().cast(pl.UInt64()) + _V6_KEY_BASE
+    return pl.coalesce(pl.col(ipv4).cast(pl.UInt64()), ipv6_key)
 
 
-def _effective_address(name: str, columns: Sequence[str]) -> list[pl.Expr]:
-    """The flow-key address parts: the packet-level address when the record has one."""
-    plain = _address_parts(name)
+def _flow_address_key(name: str, columns: Sequence[str]) -> pl.Expr:
+    """The address of the flow: the packet-level one when the record has it, so NAT hops match."""
     packet_field = _PACKET_ADDRESS[name]
-    if packet_field not in columns:
-        return [pl.col(part) for part in plain]
-    packet = _address_parts(packet_field)
-    has_packet = pl.col(packet[0]).is_not_null() | pl.col(packet[1]).is_not_null()
-    return [
-        pl.when(has_packet).then(pl.col(p)).otherwise(pl.col(q))
-        for p, q in zip(packet, plain, strict=True)
-    ]
+    keys = [_address_key(packet_field)] if packet_field in columns else []
+    return pl.coalesce(*keys, _address_key(name)).fill_null(_NO_ADDRESS_KEY)
+
+
+def _small_key(name: str, bits: int) -> pl.Expr:
+    """An unsigned field of `bits` bits as UInt64, with 2**bits standing for null."""
+    return pl.col(name).cast(pl.UInt64()).fill_null(1 << bits)
 
 
 def _one_per_flow(frame: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
-    addresses = [*_effective_address("srcaddr", columns), *_effective_address("dstaddr", columns)]
-    key_names = [f"_flow_key_{i}" for i in range(len(addresses))]
-    key = [expr.alias(name) for expr, name in zip(addresses, key_names, strict=True)]
-    has_address = pl.any_horizontal(pl.col(name).is_not_null() for name in key_names)
-    keyed = frame.with_columns(key)
-    # Records without addresses (NODATA, SKIPDATA) are not flows: each one stays.
-    flows = keyed.filter(has_address).unique(
-        subset=[*key_names, "srcport", "dstport", "protocol", "start", "end"], keep="first"
+    """The first record of each 5-tuple and window; records without addresses all stay."""
+    source, destination = pl.col(_FLOW_SOURCE), pl.col(_FLOW_DESTINATION)
+    # Packed without overlap: 34-bit address keys, 17-bit ports, 9-bit protocol (null included).
+    flow = pl.struct(
+        (source * (1 << 26) + _small_key("srcport", 16) * (1 << 9) + _small_key("protocol", 8)),
+        (destination * (1 << 17) + _small_key("dstport", 16)),
+        "start",
+        "end",
     )
-    return pl.concat([flows, keyed.filter(~has_address)]).drop(key_names)
+    # NODATA and SKIPDATA records carry no addresses: they are no flow, so none is merged.
+    no_address = (source == _NO_ADDRESS_KEY) & (destination == _NO_ADDRESS_KEY)
+    return (
+        frame.with_columns(
+            _flow_address_key("srcaddr", columns).alias(_FLOW_SOURCE),
+            _flow_address_key("dstaddr", columns).alias(_FLOW_DESTINATION),
+        )
+        .filter(flow.is_first_distinct() | no_address)
+        .drop(_FLOW_SOURCE, _FLOW_DESTINATION)
+    )
 
 
-def _apply_counting(
-    frame: pl.LazyFrame, counting: Counting, columns: Sequence[str]
-) -> pl.LazyFrame:
-    if counting is Counting.EGRESS_ONLY:
-        return frame.filter(pl.col("flow-direction") == "egress")
-    if counting is Counting.ONE_PER_FLOW:
-        return _one_per_flow(frame, columns)
-    return frame
-
-
-def _load(
-    frame: pl.DataFrame,
-    counting: Counting,
-    required: Sequence[str],
-    optional: Sequence[str] = (),
-) -> _Loaded:
-    """The needed columns of `frame` (plus any optional ones it has), counted as asked."""
+def _count(frame: pl.DataFrame, counting: Counting, fields: Iterable[str]) -> _Counted:
+    """The `fields` of `frame` that it has, counted as `counting` says."""
     counting = parse_counting(counting)
-    note = _COUNTING_NOTES[counting]
-    counting_needs = _COUNTING_NEEDS[counting]
-    table_missing = [name for name in dict.fromkeys(required) if not _present(frame, name)]
-    counting_missing = [name for name in counting_needs if not _present(frame, name)]
-    if table_missing or counting_missing:
-        missing = tuple(dict.fromkeys([*table_missing, *counting_missing]))
-        reason = _missing_note(table_missing, counting_missing, counting)
-        return _Loaded(frame.clear(), note, missing, reason)
-    wanted = [*required, *(name for name in optional if _present(frame, name)), *counting_needs]
+    needs = _COUNTING_NEEDS[counting]
     if counting is Counting.ONE_PER_FLOW:
-        wanted += [name for name in _PACKET_ADDRESS.values() if _present(frame, name)]
+        needs += tuple(_PACKET_ADDRESS.values())
+    wanted = [name for name in dict.fromkeys([*fields, *needs]) if _present(frame, name)]
     selected = frame.lazy().select(_source_columns(frame, wanted))
-    loaded_columns = [*dict.fromkeys(wanted)]
-    counted = _apply_counting(selected, counting, loaded_columns).collect()
-    return _Loaded(counted, note, (), "")
+    missing = tuple(name for name in _COUNTING_NEEDS[counting] if name not in wanted)
+    if missing:
+        return _Counted(selected.collect(), counting, missing)
+    counted = selected
+    if counting is Counting.EGRESS_ONLY:
+        counted = selected.filter(pl.col("flow-direction") == "egress")
+    elif counting is Counting.ONE_PER_FLOW:
+        counted = _one_per_flow(selected, wanted)
+    return _Counted(counted.collect(), counting, ())
 
 
-def _unavailable(title: str, columns: Sequence[str], loaded: _Loaded) -> StatsTable:
+def _unavailable(
+    counted: _Counted, title: str, required: Sequence[str], columns: Sequence[str]
+) -> StatsTable | None:
+    """An empty table that says which needed fields the records lack; None if they have all."""
+    table_missing = [name for name in required if not _present(counted.frame, name)]
+    if not table_missing and not counted.counting_missing:
+        return None
+    reasons = []
+    if table_missing:
+        reasons.append(f"needs {', '.join(table_missing)}, which these records do not have")
+    if counted.counting_missing:
+        reasons.append(
+            f"{counted.counting.value} counting needs {', '.join(counted.counting_missing)}, "
+            "which these records do not have"
+        )
     return StatsTable(
         title=title,
         rows=pl.DataFrame(schema=dict.fromkeys(columns, pl.String())),
-        note=f"{loaded.missing_note}; {loaded.note}",
-        missing_fields=loaded.missing,
+        note=f"Unavailable: {'; '.join(reasons)}",
+        missing_fields=tuple(dict.fromkeys([*table_missing, *counted.counting_missing])),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping and rendering
 
 
 _OCTET_WEIGHTS = (1 << 24, 1 << 16, 1 << 8, 1)
@@ -239,24 +257,44 @@ _OCTET_WEIGHTS = (1 << 24, 1 << 16, 1 << 8, 1)
 
 def _ipv4_text(column: str) -> pl.Expr:
     value = pl.col(column)
-    octets = [((value // weight) & 255).cast(pl.String) for weight in _OCTET_WEIGHTS]
+    octets = [((value // weight) & 255).cast(pl.String()) for weight in _OCTET_WEIGHTS]
     return pl.concat_str(octets, separator=".")
 
 
 def _address_text(name: str) -> pl.Expr:
     """An address as text: dotted quad from the UInt32 part, else the IPv6 text, else "-"."""
     ipv4, ipv6 = _address_parts(name)
-    return pl.coalesce(_ipv4_text(ipv4), pl.col(ipv6).cast(pl.String), pl.lit(NULL_TEXT))
+    return pl.coalesce(_ipv4_text(ipv4), pl.col(ipv6).cast(pl.String()), pl.lit(NULL_TEXT))
 
 
 def _value_text(name: str) -> pl.Expr:
     if _is_address(name):
         return _address_text(name)
-    return pl.col(name).cast(pl.String).fill_null(NULL_TEXT)
+    return pl.col(name).cast(pl.String()).fill_null(NULL_TEXT)
 
 
-def _key_columns(name: str) -> list[str]:
-    return _address_parts(name) if _is_address(name) else [name]
+def _sort_columns(fields: Sequence[str]) -> list[str]:
+    """The columns that order groups of `fields`: an address by IPv4 value, then IPv6 text."""
+    return [
+        part for name in fields for part in (_address_parts(name) if _is_address(name) else [name])
+    ]
+
+
+def _grouped(
+    data: pl.LazyFrame, fields: Sequence[str], aggregations: Sequence[pl.Expr]
+) -> pl.LazyFrame:
+    """Groups of equal `fields` values; an address by its key, its parts kept for rendering."""
+    keys = [
+        _address_key(name).alias(_KEY_PREFIX + name) if _is_address(name) else pl.col(name)
+        for name in fields
+    ]
+    addresses = [name for name in fields if _is_address(name)]
+    parts = [pl.col(part).first() for name in addresses for part in _address_parts(name)]
+    return (
+        data.group_by(keys)
+        .agg(*parts, *aggregations)
+        .drop(_KEY_PREFIX + name for name in addresses)
+    )
 
 
 def _share(metric: str, total: int) -> pl.Expr:
@@ -267,8 +305,7 @@ def _share(metric: str, total: int) -> pl.Expr:
 
 
 def _column_total(frame: pl.DataFrame, column: str) -> int:
-    total = frame.get_column(column).sum() if frame.height else 0
-    return int(total or 0)
+    return int(frame.get_column(column).sum() or 0) if frame.height else 0
 
 
 def _ranked(
@@ -284,10 +321,21 @@ def _check_limit(limit: int | None) -> None:
         raise ValueError(f"the number of rows to show must be at least 1, not {limit}")
 
 
+def _protocol_text(number: int | None) -> str:
+    return NULL_TEXT if number is None else protocol_label(number)
+
+
+def _with_protocol_names(rows: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Protocol numbers as "TCP (6)"; done in Python because the result has a few rows only."""
+    names = [_protocol_text(number) for number in rows.get_column(column).to_list()]
+    return rows.with_columns(pl.Series(column, names, dtype=pl.String()))
+
+
 # ---------------------------------------------------------------------------------------------
-# Tables
+# Top talkers and rejections
 
-
+SIDES: tuple[Side, ...] = ("source", "destination", "pair")
+METRICS: tuple[Metric, ...] = ("bytes", "packets")
 _SIDE_FIELDS: dict[Side, tuple[str, ...]] = {
     "source": ("srcaddr",),
     "destination": ("dstaddr",),
@@ -299,6 +347,34 @@ _SIDE_TITLES: dict[Side, str] = {
     "destination": "destinations",
     "pair": "source-destination pairs",
 }
+
+
+def _talkers_table(counted: _Counted, side: Side, metric: Metric, limit: int) -> StatsTable:
+    fields = _SIDE_FIELDS[side]
+    labels = [_SIDE_LABELS[name] for name in fields]
+    other_metric = "packets" if metric == "bytes" else "bytes"
+    title = f"Top {_SIDE_TITLES[side]} by {metric}"
+    columns = [*labels, metric, other_metric, "records", "share_pct"]
+    if unavailable := _unavailable(counted, title, [*fields, metric], columns):
+        return unavailable
+    data = counted.frame
+    metrics = [name for name in (metric, other_metric) if name in data.columns]
+    sort_columns = _sort_columns(fields)
+    sums = [*(pl.col(name).sum() for name in metrics), pl.len().alias("records")]
+    rows = (
+        data.lazy()
+        .pipe(_grouped, fields, sums)
+        .filter(pl.any_horizontal(pl.col(part).is_not_null() for part in sort_columns))
+        .pipe(_ranked, metric, sort_columns, limit)
+        .select(
+            *(_address_text(name).alias(label) for name, label in zip(fields, labels, strict=True)),
+            *metrics,
+            "records",
+            _share(metric, _column_total(data, metric)),
+        )
+        .collect()
+    )
+    return StatsTable(title=title, rows=rows, note=counted.note)
 
 
 def top_talkers(
@@ -314,54 +390,20 @@ def top_talkers(
     when the records have it.
     """
     _check_limit(limit)
-    fields = _SIDE_FIELDS[side]
-    labels = [_SIDE_LABELS[name] for name in fields]
-    other_metric = "packets" if metric == "bytes" else "bytes"
-    title = f"Top {_SIDE_TITLES[side]} by {metric}"
-    loaded = _load(frame, counting, [*fields, metric], optional=[other_metric])
-    if loaded.missing:
-        return _unavailable(title, [*labels, metric, other_metric, "records", "share_pct"], loaded)
-    data = loaded.frame
-    metrics = [name for name in (metric, other_metric) if name in data.columns]
-    keys = [part for name in fields for part in _address_parts(name)]
-    has_address = pl.any_horizontal(pl.col(part).is_not_null() for part in keys)
-    rows = (
-        data.lazy()
-        .filter(has_address)
-        .group_by(keys)
-        .agg(*(pl.col(name).sum() for name in metrics), pl.len().alias("records"))
-        .pipe(_ranked, metric, keys, limit)
-        .select(
-            *(_address_text(name).alias(label) for name, label in zip(fields, labels, strict=True)),
-            *metrics,
-            "records",
-            _share(metric, _column_total(data, metric)),
-        )
-        .collect()
-    )
-    return StatsTable(title=title, rows=rows, note=loaded.note)
+    fields = [*_SIDE_FIELDS[side], *METRICS]
+    return _talkers_table(_count(frame, counting, fields), side, metric, limit)
 
 
-def _protocol_text(number: int | None) -> str:
-    return NULL_TEXT if number is None else protocol_label(number)
+_REJECTED_PORT_FIELDS = ("action", "dstport", "protocol")
+_REJECTED_SOURCE_FIELDS = ("action", "srcaddr")
 
 
-def _with_protocol_names(rows: pl.DataFrame, column: str) -> pl.DataFrame:
-    """Protocol numbers as "TCP (6)"; done in Python because the result has a few rows only."""
-    names = [_protocol_text(number) for number in rows.get_column(column).to_list()]
-    return rows.with_columns(pl.Series(column, names, dtype=pl.String()))
-
-
-def rejected_ports(
-    frame: pl.DataFrame, counting: Counting = Counting.ALL_RECORDS, limit: int = DEFAULT_LIMIT
-) -> StatsTable:
-    """The destination ports (with protocol) of the most REJECT records, with share of them."""
-    _check_limit(limit)
+def _rejected_ports_table(counted: _Counted, limit: int) -> StatsTable:
     title = "Top rejected destination ports"
-    loaded = _load(frame, counting, ["action", "dstport", "protocol"])
-    if loaded.missing:
-        return _unavailable(title, ["port", "protocol", "records", "share_pct"], loaded)
-    rejected = loaded.frame.filter(pl.col("action") == "REJECT")
+    columns = ["port", "protocol", "records", "share_pct"]
+    if unavailable := _unavailable(counted, title, _REJECTED_PORT_FIELDS, columns):
+        return unavailable
+    rejected = counted.frame.filter(pl.col("action") == "REJECT")
     rows = (
         rejected.lazy()
         .group_by("dstport", "protocol")
@@ -375,25 +417,27 @@ def rejected_ports(
         )
         .collect()
     )
-    return StatsTable(title=title, rows=_with_protocol_names(rows, "protocol"), note=loaded.note)
+    return StatsTable(title=title, rows=_with_protocol_names(rows, "protocol"), note=counted.note)
 
 
-def rejected_sources(
+def rejected_ports(
     frame: pl.DataFrame, counting: Counting = Counting.ALL_RECORDS, limit: int = DEFAULT_LIMIT
 ) -> StatsTable:
-    """The source addresses of the most REJECT records, with share of them."""
+    """The destination ports (with protocol) of the most REJECT records, with share of them."""
     _check_limit(limit)
+    return _rejected_ports_table(_count(frame, counting, _REJECTED_PORT_FIELDS), limit)
+
+
+def _rejected_sources_table(counted: _Counted, limit: int) -> StatsTable:
     title = "Top rejected sources"
-    loaded = _load(frame, counting, ["action", "srcaddr"])
-    if loaded.missing:
-        return _unavailable(title, ["source", "records", "share_pct"], loaded)
-    rejected = loaded.frame.filter(pl.col("action") == "REJECT")
-    keys = _address_parts("srcaddr")
+    columns = ["source", "records", "share_pct"]
+    if unavailable := _unavailable(counted, title, _REJECTED_SOURCE_FIELDS, columns):
+        return unavailable
+    rejected = counted.frame.filter(pl.col("action") == "REJECT")
     rows = (
         rejected.lazy()
-        .group_by(keys)
-        .agg(pl.len().alias("records"))
-        .pipe(_ranked, "records", keys, limit)
+        .pipe(_grouped, ["srcaddr"], [pl.len().alias("records")])
+        .pipe(_ranked, "records", _sort_columns(["srcaddr"]), limit)
         .select(
             _address_text("srcaddr").alias("source"),
             "records",
@@ -401,74 +445,109 @@ def rejected_sources(
         )
         .collect()
     )
-    return StatsTable(title=title, rows=rows, note=loaded.note)
+    return StatsTable(title=title, rows=rows, note=counted.note)
 
+
+def rejected_sources(
+    frame: pl.DataFrame, counting: Counting = Counting.ALL_RECORDS, limit: int = DEFAULT_LIMIT
+) -> StatsTable:
+    """The source addresses of the most REJECT records, with share of them."""
+    _check_limit(limit)
+    return _rejected_sources_table(_count(frame, counting, _REJECTED_SOURCE_FIELDS), limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# Value counts
 
 _BYTES_TOTAL = "_bytes_total"
 
 
-def _count_values(loaded: _Loaded, column: str, limit: int | None) -> pl.DataFrame:
-    """Records and bytes per value of `column`, most records first; keys stay raw."""
-    data = loaded.frame
-    keys = _key_columns(column)
-    if "bytes" in data.columns:
-        bytes_total = pl.col("bytes").sum()
-    else:
-        bytes_total = pl.lit(None, dtype=pl.UInt64()).first()
-    return (
-        data.lazy()
-        .group_by(keys)
-        .agg(pl.len().alias("records"), bytes_total.alias(_BYTES_TOTAL))
-        .pipe(_ranked, "records", keys, limit)
+@dataclass(frozen=True, slots=True)
+class _ValueCounts:
+    rows: pl.DataFrame  # raw value columns, records, _bytes_total, share_pct; most records first
+    distinct: int
+    note: str
+
+
+def _count_values(counted: _Counted, column: str, limit: int | None) -> _ValueCounts:
+    data = counted.frame
+    has_bytes = "bytes" in data.columns
+    bytes_total = pl.col("bytes").sum() if has_bytes else pl.lit(None, dtype=pl.UInt64()).first()
+    aggregations = [pl.len().alias("records"), bytes_total.alias(_BYTES_TOTAL)]
+    groups = data.lazy().pipe(_grouped, [column], aggregations).collect()
+    rows = (
+        groups.lazy()
+        .pipe(_ranked, "records", _sort_columns([column]), limit)
         .with_columns(_share("records", data.height))
         .collect()
     )
-
-
-def _value_count_note(loaded: _Loaded) -> str:
-    if "bytes" in loaded.frame.columns:
-        return loaded.note
-    return f"bytes not recorded; {loaded.note}"
+    note = counted.note if has_bytes else f"bytes not recorded; {counted.note}"
+    return _ValueCounts(rows, groups.height, note)
 
 
 def value_counts(
     frame: pl.DataFrame,
     column: str,
     counting: Counting = Counting.ALL_RECORDS,
-    limit: int | None = None,
+    limit: int | None = VALUE_COUNTS_LIMIT,
 ) -> StatsTable:
-    """Value, records, share and bytes for every value of any column, most records first.
+    """Value, records, share and bytes per value of any column, most records first.
 
     Values are text as a log line writes them (addresses as text, null as "-"), ready to filter
-    by. `limit` keeps the most frequent values only; the note then says how many there were.
+    by. Only the `limit` most frequent values are kept (None keeps all); the note then says how
+    many values there were.
     """
     _check_limit(limit)
     title = f"Values of {column}"
+    counted = _count(frame, counting, [column, "bytes"])
     columns = ["value", "records", "share_pct", "bytes"]
-    loaded = _load(frame, counting, [column], optional=["bytes"])
-    if loaded.missing:
-        return _unavailable(title, columns, loaded)
-    counts = _count_values(loaded, column, limit)
-    rows = counts.select(
+    if unavailable := _unavailable(counted, title, [column], columns):
+        return unavailable
+    counts = _count_values(counted, column, limit)
+    rows = counts.rows.select(
         _value_text(column).alias("value"),
         "records",
         "share_pct",
         pl.col(_BYTES_TOTAL).alias("bytes"),
     )
-    note = _value_count_note(loaded)
-    if limit is not None and rows.height == limit:
-        distinct = loaded.frame.select(pl.struct(_key_columns(column)).n_unique()).item()
-        if distinct > limit:
-            note = f"the {limit} most frequent of {distinct} values; {note}"
+    note = counts.note
+    if counts.distinct > rows.height:
+        note = f"the {rows.height} most frequent of {counts.distinct} values; {note}"
     return StatsTable(title=title, rows=rows, note=note)
 
 
+COUNT_FIELDS: tuple[CountField, ...] = ("action", "log-status", "protocol", "interface-id")
 _COUNT_TITLES: dict[CountField, str] = {
     "action": "Records per action",
     "log-status": "Records per log-status",
     "protocol": "Records per protocol",
     "interface-id": "Records per ENI",
 }
+
+
+def _counts_table(
+    counted: _Counted, field: CountField, eni_labels: Mapping[str, str] | None
+) -> StatsTable:
+    title = _COUNT_TITLES[field]
+    labels = dict(eni_labels) if field == "interface-id" and eni_labels is not None else None
+    label_columns = [] if labels is None else ["belongs_to"]
+    columns = [field, *label_columns, "records", "share_pct", "bytes"]
+    if unavailable := _unavailable(counted, title, [field], columns):
+        return unavailable
+    counts = _count_values(counted, field, limit=None)
+    rows = counts.rows
+    if field == "protocol":
+        rows = _with_protocol_names(rows, field)
+    value = _value_text(field)
+    label_exprs = [] if labels is None else [value.replace_strict(labels, default=NULL_TEXT)]
+    rows = rows.select(
+        value.alias(field),
+        *(expr.alias(name) for expr, name in zip(label_exprs, label_columns, strict=True)),
+        "records",
+        "share_pct",
+        pl.col(_BYTES_TOTAL).alias("bytes"),
+    )
+    return StatsTable(title=title, rows=rows, note=counts.note)
 
 
 def counts_per(
@@ -479,30 +558,14 @@ def counts_per(
 ) -> StatsTable:
     """Records, share and bytes per action, log-status, protocol (by name) or ENI.
 
-    For ENIs, `eni_labels` (ENI id -> "web-1 (i-0abc)") adds a `belongs_to` column.
+    For ENIs, `eni_labels` (ENI id -> "web-1 (i-0abc)") adds a `belongs_to` column ("-" for
+    ENIs it does not know).
     """
-    title = _COUNT_TITLES[field]
-    show_labels = field == "interface-id" and eni_labels is not None
-    label_column = ["belongs_to"] if show_labels else []
-    loaded = _load(frame, counting, [field], optional=["bytes"])
-    if loaded.missing:
-        columns = [field, *label_column, "records", "share_pct", "bytes"]
-        return _unavailable(title, columns, loaded)
-    counts = _count_values(loaded, field, limit=None)
-    if field == "protocol":
-        counts = _with_protocol_names(counts, field)
-    value = _value_text(field)
-    labels = []
-    if show_labels:
-        labels = [value.replace_strict(eni_labels, default=NULL_TEXT).alias("belongs_to")]
-    rows = counts.select(
-        value.alias(field),
-        *labels,
-        "records",
-        "share_pct",
-        pl.col(_BYTES_TOTAL).alias("bytes"),
-    )
-    return StatsTable(title=title, rows=rows, note=_value_count_note(loaded))
+    return _counts_table(_count(frame, counting, [field, "bytes"]), field, eni_labels)
+
+
+# ---------------------------------------------------------------------------------------------
+# Traffic over time
 
 
 def bucket_seconds_for(span_seconds: int) -> int:
@@ -519,6 +582,7 @@ def bucket_seconds_for(span_seconds: int) -> int:
     return days * _DAY
 
 
+_TIMELINE_FIELDS = ("start", "action", "bytes")
 _TIMELINE_COUNTS = ("records_accept", "records_reject", "records_other")
 _TIMELINE_BYTES = ("bytes_accept", "bytes_reject", "bytes_other")
 _TIMELINE_COLUMNS = ("bucket_start", "time", *_TIMELINE_COUNTS, *_TIMELINE_BYTES)
@@ -552,22 +616,24 @@ def _timeline_sums(data: pl.DataFrame) -> list[pl.Expr]:
     return [*counts, *byte_sums]
 
 
-def _timeline_note(loaded: _Loaded, data: pl.DataFrame, undated: int) -> str:
+def _timeline_note(counted: _Counted, undated: int) -> str:
     parts = []
     if undated:
-        parts.append(f"{undated} records without a start time left out")
-    if "action" not in data.columns:
+        noun = "record" if undated == 1 else "records"
+        parts.append(f"{undated} {noun} without a start time left out")
+    if "action" not in counted.frame.columns:
         parts.append("action not recorded, so every record counts as other")
-    if "bytes" not in data.columns:
+    if "bytes" not in counted.frame.columns:
         parts.append("bytes not recorded")
-    return "; ".join([*parts, loaded.note])
+    return "; ".join([*parts, counted.note])
 
 
 def _bucket_starts(dated: pl.DataFrame, size: int) -> pl.Series:
     """Every bucket start from the first record's bucket to the last one's, gaps included."""
     if dated.is_empty():
         return pl.Series("bucket_start", [], dtype=pl.Int64())
-    first, last = dated.select(pl.col("start").min(), pl.col("start").max()).row(0)
+    start = dated.get_column("start")
+    first, last = int(start.min()), int(start.max())  # type: ignore[arg-type]
     first_bucket, last_bucket = first // size * size, last // size * size
     if (last_bucket - first_bucket) // size >= _MAX_TIMELINE_ROWS:
         raise ValueError(
@@ -584,6 +650,45 @@ def _span_seconds(dated: pl.DataFrame) -> int:
     return int(dated.select(pl.col("start").max() - pl.col("start").min()).item())
 
 
+def _timeline_table(counted: _Counted, bucket_seconds: int | None) -> TimelineTable:
+    title = "Traffic over time"
+    if unavailable := _unavailable(counted, title, ["start"], _TIMELINE_COLUMNS):
+        return TimelineTable(
+            title=title,
+            rows=unavailable.rows,
+            note=unavailable.note,
+            missing_fields=unavailable.missing_fields,
+            bucket_seconds=bucket_seconds or _MINUTE,
+        )
+    dated = counted.frame.filter(pl.col("start").is_not_null())
+    size = bucket_seconds or bucket_seconds_for(_span_seconds(dated))
+    sums = (
+        dated.lazy()
+        .group_by((pl.col("start") // size * size).alias("bucket_start"))
+        .agg(_timeline_sums(dated))
+    )
+    zero_filled = [*_TIMELINE_COUNTS, *(_TIMELINE_BYTES if "bytes" in dated.columns else ())]
+    rows = (
+        _bucket_starts(dated, size)
+        .to_frame()
+        .lazy()
+        .join(sums, on="bucket_start", how="left", maintain_order="left")
+        .with_columns(pl.col(zero_filled).fill_null(0))
+        .select(
+            "bucket_start",
+            pl.from_epoch("bucket_start", time_unit="s")
+            .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            .alias("time"),
+            *_TIMELINE_COUNTS,
+            *_TIMELINE_BYTES,
+        )
+        .collect()
+    )
+    undated = counted.frame.height - dated.height
+    note = _timeline_note(counted, undated)
+    return TimelineTable(title=title, rows=rows, note=note, bucket_seconds=size)
+
+
 def timeline(
     frame: pl.DataFrame,
     counting: Counting = Counting.ALL_RECORDS,
@@ -596,48 +701,40 @@ def timeline(
     """
     if bucket_seconds is not None and bucket_seconds < 1:
         raise ValueError(f"a time bucket must be at least 1 second, not {bucket_seconds}")
-    title = "Traffic over time"
-    loaded = _load(frame, counting, ["start"], optional=["action", "bytes"])
-    if loaded.missing:
-        unavailable = _unavailable(title, _TIMELINE_COLUMNS, loaded)
-        return TimelineTable(
-            title=title,
-            rows=unavailable.rows,
-            note=unavailable.note,
-            missing_fields=unavailable.missing_fields,
-            bucket_seconds=bucket_seconds or _MINUTE,
-        )
-    dated = loaded.frame.filter(pl.col("start").is_not_null())
-    size = bucket_seconds or bucket_seconds_for(_span_seconds(dated))
-    sums = (
-        dated.lazy()
-        .group_by((pl.col("start") // size * size).alias("bucket_start"))
-        .agg(_timeline_sums(dated))
-    )
-    zero_filled = [*_TIMELINE_COUNTS, *(_TIMELINE_BYTES if "bytes" in dated.columns else ())]
-    rows = (
-        _bucket_starts(dated, size)
-        .to_frame()
-        .lazy()
-        .join(sums, on="bucket_start", how="left")
-        .with_columns(pl.col(zero_filled).fill_null(0))
-        .select(
-            "bucket_start",
-            pl.from_epoch("bucket_start", time_unit="s")
-            .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-            .alias("time"),
-            *_TIMELINE_COUNTS,
-            *_TIMELINE_BYTES,
-        )
-        .collect()
-    )
-    undated = loaded.frame.height - dated.height
-    return TimelineTable(
-        title=title,
-        rows=rows,
-        note=_timeline_note(loaded, dated, undated),
-        bucket_seconds=size,
-    )
+    return _timeline_table(_count(frame, counting, _TIMELINE_FIELDS), bucket_seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Several tables at once: the records are counted once for all of them
+
+
+_OVERVIEW_FIELDS = (
+    "srcaddr",
+    "dstaddr",
+    *METRICS,
+    *_REJECTED_PORT_FIELDS,
+    *COUNT_FIELDS,
+)
+
+
+def stats_overview(
+    frame: pl.DataFrame,
+    counting: Counting = Counting.ALL_RECORDS,
+    eni_labels: Mapping[str, str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> list[StatsTable]:
+    """The stats view's tables, in display order: top talkers (sources, destinations, pairs)
+    by bytes then by packets, rejected ports and sources, and counts per action, log-status,
+    protocol and ENI. Faster than one call per table: the records are counted once.
+    """
+    _check_limit(limit)
+    counted = _count(frame, counting, _OVERVIEW_FIELDS)
+    return [
+        *(_talkers_table(counted, side, metric, limit) for metric in METRICS for side in SIDES),
+        _rejected_ports_table(counted, limit),
+        _rejected_sources_table(counted, limit),
+        *(_counts_table(counted, field, eni_labels) for field in COUNT_FIELDS),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -712,10 +809,14 @@ def stats_for_cli(
     ports and rejected sources; timeline: the time buckets.
     """
     if kind == "talkers":
-        sides: tuple[Side, ...] = ("source", "destination", "pair")
-        return [top_talkers(frame, side, "bytes", counting) for side in sides]
+        counted = _count(frame, counting, ["srcaddr", "dstaddr", *METRICS])
+        return [_talkers_table(counted, side, "bytes", DEFAULT_LIMIT) for side in SIDES]
     if kind == "ports":
-        return [rejected_ports(frame, counting), rejected_sources(frame, counting)]
+        counted = _count(frame, counting, [*_REJECTED_PORT_FIELDS, *_REJECTED_SOURCE_FIELDS])
+        return [
+            _rejected_ports_table(counted, DEFAULT_LIMIT),
+            _rejected_sources_table(counted, DEFAULT_LIMIT),
+        ]
     if kind == "timeline":
         return [timeline(frame, counting)]
     raise ValueError(f"unknown stats '{kind}': choose {', '.join(CLI_KINDS)}")
