@@ -13,16 +13,13 @@ from typing import NoReturn
 
 from flowtui import applog
 from flowtui.core.stats import Counting
+from flowtui.errors import UserError
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 OUTPUTS = ("jsonl", "csv", "raw", "count")
 STATS_KINDS = ("talkers", "ports", "timeline")
-
-
-class UserError(Exception):
-    """A mistake or an environment problem the user can fix; shown as one line."""
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -119,10 +116,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _handler(name: str) -> Callable[[argparse.Namespace], int]:
-    from flowtui import headless
+#: Subcommand -> "module:function"; imported only when used, so `flowtui --help` stays fast.
+_HANDLERS = {
+    "app": "flowtui.ui.launch:run_app",
+    "query": "flowtui.headless:run_query",
+    "demo": "flowtui.headless:run_demo",
+    "groups": "flowtui.headless_aws:run_groups",
+    "streams": "flowtui.headless_aws:run_streams",
+    "find": "flowtui.headless_aws:run_find",
+    "explain": "flowtui.headless_aws:run_explain",
+    "views": "flowtui.headless:run_views",
+}
 
-    handler: Callable[[argparse.Namespace], int] = getattr(headless, f"run_{name}")
+
+def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+    import importlib
+
+    module_name, function_name = _HANDLERS[name].split(":")
+    handler: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(module_name), function_name
+    )
     return handler
 
 

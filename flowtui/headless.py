@@ -10,13 +10,13 @@ from typing import Literal, TextIO
 
 import polars as pl
 
-from flowtui.cli import UserError
 from flowtui.core.fields import UnknownFieldError
 from flowtui.core.formats import FormatError, LogFormat, parse_format
 from flowtui.core.ingest import Ingestor, IngestResult
 from flowtui.core.parse import FormatUndetectedError, MalformedLine
 from flowtui.core.store import RecordStore, StoreSnapshot
 from flowtui.core.tabular import csv_to_table, jsonl_to_table, table_to_batch
+from flowtui.errors import UserError
 from flowtui.sources.files import InputError, read_blocks, read_text, sniff
 
 UNLIMITED_ROWS = sys.maxsize
@@ -120,7 +120,7 @@ def run_query(args: argparse.Namespace) -> int:
     frame = _view_frame(snapshot, args)
     out = sys.stdout
     if args.stats:
-        _print_stats(frame, args, out)
+        print_stats(frame, args, out)
     else:
         write_rows(frame, snapshot.formats, args.output or "jsonl", args.decode, out)
     out.flush()
@@ -156,7 +156,7 @@ def write_rows(
         raise UserError(f"unknown --output '{output}': use jsonl, csv, raw or count")
 
 
-def _print_stats(frame: pl.DataFrame, args: argparse.Namespace, out: TextIO) -> None:
+def print_stats(frame: pl.DataFrame, args: argparse.Namespace, out: TextIO) -> None:
     from flowtui.core import stats
 
     output: Literal["table", "csv", "jsonl"]

@@ -166,13 +166,17 @@ def raw_lines(frame: pl.DataFrame, formats: Sequence[LogFormat]) -> Iterator[str
         yield from _raw_line_series(chunk, formats)
 
 
-def _mark_format_runs(frame: pl.DataFrame, formats: Sequence[LogFormat]) -> pl.DataFrame:
+def _mark_format_runs(
+    frame: pl.DataFrame, formats: Sequence[LogFormat], previous: LogFormat | None
+) -> pl.DataFrame:
     """Add the canonical format of each row and whether a header line must precede it.
 
     Equal formats listed twice count as one, so a repeated format never gets a needless header.
+    `previous` is the format of the line written just before (for output written in batches).
     """
     canonical = {index: formats.index(log_format) for index, log_format in enumerate(formats)}
-    before_first = formats.index(DEFAULT_FORMAT) if DEFAULT_FORMAT in formats else len(formats)
+    already = previous or DEFAULT_FORMAT
+    before_first = formats.index(already) if already in formats else len(formats)
     fmt = pl.col(FORMAT_INDEX).replace_strict(canonical, return_dtype=pl.Int32)
     return frame.with_columns(fmt.alias(_CANONICAL)).with_columns(
         (pl.col(_CANONICAL) != pl.col(_CANONICAL).shift(1, fill_value=before_first)).alias(
@@ -198,17 +202,23 @@ def write_raw(
     formats: Sequence[LogFormat],
     out: TextIO,
     progress: Progress | None = None,
-) -> None:
-    """Raw flow-log lines that flowtui and S3-style readers read back, with header lines."""
+    previous: LogFormat | None = None,
+) -> LogFormat | None:
+    """Raw flow-log lines that flowtui and S3-style readers read back, with header lines.
+
+    Returns the format of the last line written; pass it as `previous` when writing the next
+    batch of the same output, so that a header line is written only when the format changes.
+    """
     _check_formats(frame, formats)
     if frame.is_empty():
-        return
-    marked = _mark_format_runs(frame, formats)
+        return previous
+    marked = _mark_format_runs(frame, formats, previous)
     done = 0
     for chunk in _chunks(marked):
         out.write(_raw_text(chunk, formats))
         done += chunk.height
         _report(progress, done, frame.height)
+    return formats[int(frame[FORMAT_INDEX][-1])]
 
 
 # --- JSON Lines ------------------------------------------------------------------------------

@@ -34,6 +34,14 @@ class LogFormat:
     def is_default(self) -> bool:
         return self == DEFAULT_FORMAT
 
+    def summary(self) -> str:
+        """A short name for lists: "default v2", "custom v5 (21 fields)", "transit gateway v6"."""
+        if self == DEFAULT_FORMAT:
+            return "default v2"
+        if self == TGW_DEFAULT_FORMAT:
+            return "transit gateway v6"
+        return f"custom v{self.version} ({len(self.fields)} fields)"
+
     def aws_string(self) -> str:
         """`${version} ${account-id} ...`, as CreateFlowLogs and DescribeFlowLogs spell it."""
         return " ".join(f"${{{name}}}" for name in self.fields)
