@@ -31,6 +31,8 @@ from flowtui.sources.ratelimit import SYSTEM_CLOCK, RateLimiter, limiter_for
 from flowtui.sources.tail import Tailer
 
 DEFAULT_SINCE = "1h"
+#: A one-shot command says the endpoint is unreachable after this long (follow rides it out).
+ONE_SHOT_PATIENCE_S = 8.0
 
 
 @contextmanager
@@ -51,6 +53,8 @@ def open_connection(args: argparse.Namespace) -> tuple[AwsConnection, RateLimite
     with source_errors():
         conn = connect(options)
     limiter = limiter_for(conn)
+    if not getattr(args, "follow", False):
+        limiter.set_patience(ONE_SHOT_PATIENCE_S)
     budget = getattr(args, "rate_budget", None)
     if budget:
         limiter.set_budget(budget)

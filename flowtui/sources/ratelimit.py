@@ -168,6 +168,12 @@ class RateLimiter:
     def calls_per_s(self) -> float:
         return self._rate
 
+    def set_patience(self, unreachable_s: float) -> None:
+        """How long connection failures are retried before a call gives up: long for a live
+        view that should ride out an outage, short for a one-shot command."""
+        with self._lock:
+            self._give_up_after_s[Failure.CONNECTION] = unreachable_s
+
     def set_budget(self, calls_per_s: float, burst: float | None = None) -> None:
         if calls_per_s <= 0:
             raise ValueError("the call budget must be positive")

@@ -1,0 +1,148 @@
+"""The headless AWS commands against the embedded endpoint with the demo account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from flowtui.cli import main
+from flowtui.demo.account import DemoAccount, build_demo_account
+from flowtui.demo.faults import InProcessEndpoint
+from flowtui.demo.server import logs_client
+from flowtui.demo.traffic import TrafficGenerator, backfill
+
+pytestmark = pytest.mark.endpoint
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[tuple[InProcessEndpoint, DemoAccount]]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with InProcessEndpoint() as server:
+            account = build_demo_account(server.url)
+            generator = TrafficGenerator(account, seed=3, rate=20.0)
+            backfill(logs_client(server.url, account.region), generator, hours=0.5)
+            yield server, account
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("FLOWTUI_CONFIG_DIR", str(tmp_path / "flowtui"))
+    monkeypatch.setenv("FLOWTUI_STATE_DIR", str(tmp_path / "state"))
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def conn(server: InProcessEndpoint) -> list[str]:
+    return ["--endpoint-url", server.url, "--region", "us-east-1"]
+
+
+def test_groups_mark_flow_logs_formats_and_coverage_warnings(
+    demo: tuple[InProcessEndpoint, DemoAccount], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, account = demo
+    code, out, err = run(["groups", *conn(server)], capsys)
+    assert code == 0, err
+    main_line = next(line for line in out.splitlines() if line.startswith(account.main_group))
+    assert "default v2" in main_line and "custom v8" in main_line
+    assert "captures ACCEPT traffic only: no REJECT can ever appear" in out
+    assert "which does not exist" in out and "Access error" in out
+
+
+def test_streams_show_what_each_eni_belongs_to(
+    demo: tuple[InProcessEndpoint, DemoAccount], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, account = demo
+    code, out, _ = run(["streams", *conn(server), "--group", account.main_group], capsys)
+    assert code == 0
+    web = next(eni for eni in account.enis if eni.name == "web-1")
+    line = next(line for line in out.splitlines() if line.startswith(f"{web.id}-all"))
+    assert "web-1" in line and web.private_ip in line
+
+
+def test_find_leads_from_a_name_or_address_to_the_stream(
+    demo: tuple[InProcessEndpoint, DemoAccount], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, account = demo
+    web = next(eni for eni in account.enis if eni.name == "web-1")
+    for target in ("web-1", web.private_ip):
+        code, out, _ = run(["find", *conn(server), target], capsys)
+        assert code == 0
+        assert f"stream {web.id}-all in {account.main_group}" in out
+        assert "covered by" in out
+    code, out, _ = run(["find", *conn(server), "10.99.99.99"], capsys)
+    assert code == 1 and "no network interface matches" in out
+
+
+def test_query_a_group_counts_every_event_and_filters_exactly(
+    demo: tuple[InProcessEndpoint, DemoAccount], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, account = demo
+    client = logs_client(server.url, account.region)
+    expected = 0
+    token = None
+    while True:
+        page = client.filter_log_events(
+            logGroupName=account.main_group,
+            interleaved=True,
+            **({"nextToken": token} if token else {}),
+        )
+        expected += len(page["events"])
+        token = page.get("nextToken")
+        if not token:
+            break
+    base = ["query", *conn(server), "--group", account.main_group, "--since", "2h"]
+    code, out, err = run([*base, "--output", "count"], capsys)
+    assert code == 0, err
+    assert int(out) == expected
+    code, out, _ = run([*base, "--filter", "action=reject dport=22"], capsys)
+    records = [orjson.loads(line) for line in out.splitlines()]
+    assert records and all(r["action"] == "REJECT" and r["dstport"] == 22 for r in records)
+
+
+def test_raw_output_of_a_group_reads_back_as_a_file(
+    demo: tuple[InProcessEndpoint, DemoAccount],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    server, account = demo
+    base = ["query", *conn(server), "--group", account.main_group, "--since", "2h"]
+    _, raw, _ = run([*base, "--output", "raw"], capsys)
+    _, count, _ = run([*base, "--output", "count"], capsys)
+    copy = tmp_path / "group.log"
+    copy.write_text(raw)
+    code, again, err = run(["query", str(copy), "--output", "count"], capsys)
+    assert (code, err) == (0, "")
+    assert again == count
+
+
+def test_unknown_group_and_unreachable_endpoint_are_one_line(
+    demo: tuple[InProcessEndpoint, DemoAccount], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, _ = demo
+    code, out, err = run(["query", *conn(server), "--group", "/no/such/group"], capsys)
+    assert code != 0 and out == ""
+    assert err.startswith("flowtui: ") and "/no/such/group" in err
+    assert len(err.strip().splitlines()) == 1
+    dead = ["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"]
+    code, _, err = run(["streams", *dead, "--group", "g", "--rate-budget", "50"], capsys)
+    assert code != 0
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
