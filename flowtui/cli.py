@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run the app against the embedded AWS endpoint")
     demo.add_argument("--serve", action="store_true", help="only run the endpoint and traffic")
-    demo.add_argument("--rate", type=float, default=20.0, help="demo records per second")
+    demo.add_argument("--rate", type=float, default=10.0, help="demo records per second")
+    demo.add_argument("--theme", help="colour theme")
     demo.set_defaults(handler="demo")
 
     groups = commands.add_parser("groups", help="list log groups and the flow logs they receive")

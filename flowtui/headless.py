@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Iterable
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 import polars as pl
 
@@ -18,6 +18,9 @@ from flowtui.core.store import RecordStore, StoreSnapshot
 from flowtui.core.tabular import csv_to_table, jsonl_to_table, table_to_batch
 from flowtui.errors import UserError
 from flowtui.sources.files import InputError, read_blocks, read_text, sniff
+
+if TYPE_CHECKING:
+    from flowtui.ui.app import Start
 
 UNLIMITED_ROWS = sys.maxsize
 
@@ -179,3 +182,99 @@ def print_stats(frame: pl.DataFrame, args: argparse.Namespace, out: TextIO) -> N
             # csv and jsonl stay machine-readable; the note (counting used, missing fields)
             # goes where a person sees it.
             sys.stderr.write(f"{table.title}: {table.note}\n")
+
+
+# --- the interactive app, the demo, saved views ------------------------------------------
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from flowtui.sources.aws import SourceError
+    from flowtui.ui.app import Start
+    from flowtui.ui.cloudwatch_backend import create_backend
+    from flowtui.ui.launch import run_app as launch
+
+    start = Start(group=args.group)
+    if args.view:
+        start = _start_from_view(args)
+    try:
+        return launch(args, create_backend=create_backend, start=start)
+    except SourceError as error:
+        raise UserError(error.message) from None
+
+
+def _start_from_view(args: argparse.Namespace) -> Start:
+    """`flowtui --view NAME`: the view's source and time range, filter and follow state."""
+    from flowtui.core.views import ViewError, ViewStore
+
+    try:
+        view = ViewStore().get(args.view)
+    except ViewError as error:
+        raise UserError(str(error)) from None
+    source = view.source
+    args.profile = args.profile or source.profile
+    args.region = args.region or source.region
+    args.endpoint_url = args.endpoint_url or source.endpoint_url
+    return Start(query=view.to_query(), filter_text=view.filter_text, follow=view.follow)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from flowtui.demo.server import DemoUnavailableError, EndpointError
+
+    try:
+        if args.serve:
+            from flowtui.demo.serve import serve
+
+            serve(sys.stdout, rate=args.rate)
+            return 0
+        return _run_demo_app(args)
+    except (DemoUnavailableError, EndpointError) as error:
+        raise UserError(str(error)) from None
+
+
+def _run_demo_app(args: argparse.Namespace) -> int:
+    import os
+
+    from flowtui.demo.serve import start_demo
+    from flowtui.demo.server import DEMO_CREDENTIALS
+    from flowtui.ui.app import Start
+    from flowtui.ui.cloudwatch_backend import create_backend
+    from flowtui.ui.launch import run_app as launch
+
+    sys.stderr.write("flowtui: starting the embedded AWS endpoint and its traffic...\n")
+    with start_demo(rate=args.rate) as session:
+        # Dummy credentials of the local endpoint only; they never leave this process.
+        os.environ["AWS_ACCESS_KEY_ID"] = DEMO_CREDENTIALS["aws_access_key_id"]
+        os.environ["AWS_SECRET_ACCESS_KEY"] = DEMO_CREDENTIALS["aws_secret_access_key"]
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+        args.endpoint_url = session.url
+        args.region = session.region
+        args.profile = None
+        start = Start(group=session.account.main_group)
+        return launch(args, create_backend=create_backend, start=start)
+
+
+def run_views(args: argparse.Namespace) -> int:
+    from flowtui.core.views import ViewError, ViewStore
+
+    store = ViewStore()
+    for problem in store.problems:
+        sys.stderr.write(f"note: {problem}\n")
+    try:
+        if args.views_command == "list":
+            for view in store.list():
+                source = view.source
+                where = source.log_group or "-"
+                sys.stdout.write(f"{view.name}\t{where}\t{view.filter_text}\n")
+        elif args.views_command == "show":
+            import orjson
+
+            view = store.get(args.name)
+            sys.stdout.write(orjson.dumps(view.to_dict(), option=orjson.OPT_INDENT_2).decode())
+            sys.stdout.write("\n")
+        elif args.views_command == "rm":
+            store.delete(args.name)
+            sys.stdout.write(f"deleted view {args.name!r}\n")
+    except ViewError as error:
+        raise UserError(str(error)) from None
+    return 0

@@ -1,0 +1,221 @@
+"""A live feed: one record store filled from CloudWatch by a fetch, then (when following) a tail.
+
+The feed owns the store's single writer (an Ingestor behind a lock): the fetch thread and the
+tail thread both hand their batches to it, so rows keep arrival order and the parser's state
+stays consistent. Everything reports through callbacks, from the feed's threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from flowtui.core.events import EventBatch
+from flowtui.core.formats import LogFormat
+from flowtui.core.ingest import Ingestor
+from flowtui.core.query import Query
+from flowtui.core.store import RecordStore
+from flowtui.sources.aws import AwsConnection, OperationCancelled, SourceError
+from flowtui.sources.cloudwatch import FetchProgress, fetch
+from flowtui.sources.ratelimit import SYSTEM_CLOCK, LimiterState, RateLimiter
+from flowtui.sources.tail import Tailer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What a feed is doing, for a status bar."""
+
+    calls: int = 0
+    throttled: bool = False
+    reconnecting: bool = False
+    fetching: bool = False
+    following: bool = False
+    #: Events delivered by the current fetch, and its rate.
+    fetched: int = 0
+    events_per_s: float = 0.0
+    #: Fraction of the time range fetched (None while unknown).
+    progress: float | None = None
+    detail: str = ""
+
+
+class LiveFeed:
+    """Fills `store` for a query; `load` (re)fetches a time range, `follow` tails new events."""
+
+    def __init__(
+        self,
+        conn: AwsConnection,
+        limiter: RateLimiter,
+        store: RecordStore,
+        formats: Sequence[LogFormat] | None,
+        *,
+        on_state: Callable[[FeedState], None],
+        on_error: Callable[[str], None],
+        lookback_s: int = 900,
+    ) -> None:
+        self.conn = conn
+        self.limiter = limiter
+        self.store = store
+        self._formats = list(formats) if formats else None
+        self._ingestor = Ingestor(store, self._formats)
+        self._write_lock = threading.Lock()
+        self._on_state = on_state
+        self._on_error = on_error
+        self._lookback_s = lookback_s
+        self._state = FeedState()
+        self._state_lock = threading.Lock()
+        self._query: Query | None = None
+        self._fetch_cancel = threading.Event()
+        self._fetch_thread: threading.Thread | None = None
+        self._tail_stop = threading.Event()
+        self._tail_thread: threading.Thread | None = None
+        self._tailer: Tailer | None = None
+        self._closed = False
+        self._unsubscribe = limiter.add_listener(self._limiter_changed)
+
+    # --- commands (from any thread) --------------------------------------------------------
+
+    def load(self, query: Query, *, clear: bool) -> None:
+        """Fetch `query`'s time range; `clear` empties the store first (a new range)."""
+        self._stop_fetch()
+        self._query = query
+        if clear:
+            with self._write_lock:
+                self.store.clear()
+                self._ingestor = Ingestor(self.store, self._formats)
+        cancel = threading.Event()
+        self._fetch_cancel = cancel
+        thread = threading.Thread(
+            target=self._fetch, args=(query, cancel), name="flowtui-fetch", daemon=True
+        )
+        self._fetch_thread = thread
+        thread.start()
+
+    def follow(self, on: bool) -> None:
+        if on and self._tail_thread is None and self._query is not None:
+            self._start_tail(self._query)
+        elif not on:
+            self._stop_tail()
+        self._set(following=on)
+
+    def close(self) -> None:
+        self._closed = True
+        self._stop_fetch()
+        self._stop_tail()
+        self._unsubscribe()
+
+    # --- threads ---------------------------------------------------------------------------
+
+    def _fetch(self, query: Query, cancel: threading.Event) -> None:
+        self._set(fetching=True, fetched=0, events_per_s=0.0, progress=0.0, detail="")
+        start_ms, end_ms = query.time_range.resolve(SYSTEM_CLOCK.now_ms())
+        span = max(end_ms - start_ms, 1)
+        newest = [start_ms]
+
+        def on_batch(batch: EventBatch) -> None:
+            if batch.timestamps:
+                newest[0] = max(newest[0], *batch.timestamps)
+            if self._tailer is not None:
+                self._tailer.mark_seen(batch)
+            self._write(batch)
+
+        def on_progress(progress: FetchProgress) -> None:
+            done = min(max((newest[0] - start_ms) / span, 0.0), 1.0)
+            self._set(fetched=progress.events, events_per_s=progress.rate, progress=done)
+
+        try:
+            result = fetch(
+                self.conn, self.limiter, query, on_batch, progress=on_progress, cancel=cancel
+            )
+        except OperationCancelled:
+            return
+        except SourceError as error:
+            self._set(fetching=False, progress=None)
+            self._on_error(error.message)
+            return
+        except Exception as error:  # a bug must not kill the app silently
+            log.exception("fetch failed")
+            self._set(fetching=False, progress=None)
+            self._on_error(f"fetch failed: {type(error).__name__}: {error}")
+            return
+        if not cancel.is_set():
+            detail = f"{result.events:,} events in {result.calls} calls ({result.method.value})"
+            self._set(fetching=False, progress=1.0, fetched=result.events, detail=detail)
+
+    def _start_tail(self, query: Query) -> None:
+        stop = threading.Event()
+        self._tail_stop = stop
+        self._tailer = Tailer(
+            self.conn, self.limiter, query, self._write, SYSTEM_CLOCK, lookback_s=self._lookback_s
+        )
+        thread = threading.Thread(
+            target=self._tail, args=(self._tailer, stop), name="flowtui-tail", daemon=True
+        )
+        self._tail_thread = thread
+        thread.start()
+
+    def _tail(self, tailer: Tailer, stop: threading.Event) -> None:
+        try:
+            tailer.run(stop)
+        except OperationCancelled:
+            return
+        except SourceError as error:
+            self._on_error(f"live tail stopped: {error.message}")
+        except Exception as error:
+            log.exception("tail failed")
+            self._on_error(f"live tail stopped: {type(error).__name__}: {error}")
+        self._set(following=False)
+
+    def _write(self, batch: EventBatch) -> None:
+        if self._closed or not len(batch):
+            return
+        with self._write_lock:
+            self._ingestor.add_events(batch)
+
+    # --- stopping --------------------------------------------------------------------------
+
+    def _stop_fetch(self) -> None:
+        self._fetch_cancel.set()
+        thread, self._fetch_thread = self._fetch_thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def _stop_tail(self) -> None:
+        self._tail_stop.set()
+        thread, self._tail_thread = self._tail_thread, None
+        self._tailer = None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    # --- state -----------------------------------------------------------------------------
+
+    def _limiter_changed(self, state: LimiterState) -> None:
+        waiting = f"waiting {state.waiting_s:.0f} s" if state.waiting_s >= 1 else ""
+        detail = ", ".join(part for part in (waiting, state.last_error or "") if part)
+        self._set(
+            calls=state.calls,
+            throttled=state.throttled,
+            reconnecting=state.reconnecting,
+            **({"detail": detail} if (state.throttled or state.reconnecting) else {}),
+        )
+
+    def _set(self, **changes: object) -> None:
+        with self._state_lock:
+            self._state = replace(self._state, **changes)  # type: ignore[arg-type]
+            state = self._state
+        self._on_state(state)
+
+    @property
+    def state(self) -> FeedState:
+        return self._state
+
+    def wait_for_fetch(self, timeout_s: float) -> bool:
+        """Wait for the current fetch to end (for tests and scripts); False on timeout."""
+        thread = self._fetch_thread
+        if thread is not None:
+            thread.join(timeout_s)
+            return not thread.is_alive()
+        return True

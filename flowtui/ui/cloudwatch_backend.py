@@ -1,0 +1,261 @@
+"""The app's backend for CloudWatch Logs: sources' data turned into the rows the screens show.
+
+No fetching or parsing happens here: listing, finding and estimating call the sources, and an
+open explorer is a `LiveFeed` (flowtui/sources/feeds.py) filling a record store. This module
+only translates between the two sides and keeps which feed belongs to which explorer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+from flowtui.core.config import Settings
+from flowtui.core.filter import FilterError, parse_filter
+from flowtui.core.formats import LogFormat
+from flowtui.core.pushdown import to_filter_pattern
+from flowtui.core.query import Query
+from flowtui.core.store import RecordStore
+from flowtui.sources.aws import AwsConnection, ConnectionOptions, SourceError, connect
+from flowtui.sources.cloudwatch import (
+    LogGroupInfo,
+    StreamInfo,
+    estimate_fetch,
+    list_log_groups,
+    list_streams,
+)
+from flowtui.sources.coverage import group_notices
+from flowtui.sources.ec2 import EniInfo, shared_lookups
+from flowtui.sources.feeds import FeedState, LiveFeed
+from flowtui.sources.find import find
+from flowtui.sources.ratelimit import RateLimiter, limiter_for
+from flowtui.ui.backend import (
+    Feed,
+    FeedReporter,
+    FeedStatus,
+    FetchEstimate,
+    FindHit,
+    GroupRow,
+    StreamRow,
+)
+from flowtui.ui.formatting import Ownership
+
+#: Above this many events (estimated) the app asks before fetching.
+LARGE_FETCH_EVENTS = 500_000
+
+
+class CloudWatchBackend:
+    """Backend over one AWS connection (an account and region, or the demo endpoint)."""
+
+    def __init__(self, conn: AwsConnection, limiter: RateLimiter, settings: Settings) -> None:
+        self.conn = conn
+        self.limiter = limiter
+        self.settings = settings
+        self.lookups = shared_lookups(conn, limiter)
+        self._groups: dict[str, LogGroupInfo] = {}
+        self._streams: dict[str, list[StreamInfo]] = {}
+        self._feeds: dict[Feed, LiveFeed] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def source_name(self) -> str:
+        where = self.conn.endpoint_url or self.conn.profile or "default credentials"
+        return f"{where} {self.conn.region}"
+
+    # --- lists -----------------------------------------------------------------------------
+
+    def list_groups(self) -> Sequence[GroupRow]:
+        groups = list_log_groups(self.conn, self.limiter, lookups=self.lookups)
+        with self._lock:
+            self._groups = {group.name: group for group in groups}
+        return [_group_row(group) for group in groups]
+
+    def list_streams(self, group: str) -> Sequence[StreamRow]:
+        streams = list_streams(self.conn, self.limiter, group)
+        with self._lock:
+            self._streams[group] = streams
+        return [_stream_row(stream) for stream in streams]
+
+    def find(self, text: str) -> Sequence[FindHit]:
+        groups = [name for name, info in self._groups.items() if info.flow_logs] or [
+            group.name for group in list_log_groups(self.conn, self.limiter) if group.flow_logs
+        ]
+        hits: list[FindHit] = []
+        for result in find(self.conn, self.limiter, text, groups=groups, lookups=self.lookups):
+            description = f"{result.eni.label} (matched by {result.matched_by})"
+            if not result.streams:
+                hits.append(FindHit(result.eni.id, description, reason=result.coverage))
+            for location in result.streams:
+                hits.append(FindHit(result.eni.id, description, location.group, location.stream))
+        return hits
+
+    def estimate(self, query: Query) -> FetchEstimate | None:
+        estimate = estimate_fetch(
+            self.conn, self.limiter, query, streams=self._known_streams(query)
+        )
+        large = estimate.events is not None and estimate.events > LARGE_FETCH_EVENTS
+        return FetchEstimate(estimate.events, large, estimate.summary())
+
+    def _known_streams(self, query: Query) -> list[StreamInfo] | None:
+        streams = self._streams.get(query.group)
+        if streams is None or not query.streams:
+            return streams
+        return [stream for stream in streams if stream.name in query.streams]
+
+    # --- feeds -----------------------------------------------------------------------------
+
+    def open(self, query: Query, reporter: FeedReporter) -> Feed:
+        formats = self._formats(query.group)
+        store = RecordStore(row_cap=self.settings.row_cap)
+        feed = Feed(store, f"{query.group} @ {self.source_name}")
+        live = LiveFeed(
+            self.conn,
+            self.limiter,
+            store,
+            formats,
+            on_state=lambda state: reporter.status(_status(state)),
+            on_error=reporter.error,
+            lookback_s=self.settings.lookback_minutes * 60,
+        )
+        with self._lock:
+            self._feeds[feed] = live
+        live.load(self._with_pushdown(query, formats), clear=False)
+        threading.Thread(
+            target=self._report_ownership, args=(query.group, reporter), daemon=True
+        ).start()
+        return feed
+
+    def refetch(self, feed: Feed, query: Query) -> None:
+        live = self._feeds[feed]
+        live.load(self._with_pushdown(query, self._formats(query.group)), clear=True)
+
+    def fetch_more(self, feed: Feed, query: Query) -> None:
+        live = self._feeds[feed]
+        live.load(self._with_pushdown(query, self._formats(query.group)), clear=False)
+
+    def set_follow(self, feed: Feed, follow: bool) -> None:
+        self._feeds[feed].follow(follow)
+
+    def close(self, feed: Feed) -> None:
+        with self._lock:
+            live = self._feeds.pop(feed, None)
+        if live is not None:
+            live.close()
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _formats(self, group: str) -> list[LogFormat] | None:
+        info = self._groups.get(group)
+        if info is not None and info.formats:
+            return list(info.formats)
+        flow_logs = self.lookups.flow_logs_for_group(group)
+        formats = [f.format for f in flow_logs or () if f.format is not None]
+        return list(dict.fromkeys(formats)) or None
+
+    def _with_pushdown(self, query: Query, formats: list[LogFormat] | None) -> Query:
+        """The part of the filter CloudWatch can evaluate (a superset), sent with the fetch."""
+        if not query.filter_text or not formats:
+            return replace(query, pushdown_pattern=None)
+        try:
+            result = to_filter_pattern(
+                parse_filter(query.filter_text), formats, now_s=int(time.time())
+            )
+        except FilterError:
+            return replace(query, pushdown_pattern=None)
+        return replace(query, pushdown_pattern=result.pattern)
+
+    def _report_ownership(self, group: str, reporter: FeedReporter) -> None:
+        """What each address and ENI belongs to, from the group's streams (one EC2 lookup)."""
+        try:
+            streams = self._streams.get(group) or list_streams(self.conn, self.limiter, group)
+        except SourceError:
+            return
+        addresses: dict[str, str] = {}
+        interfaces: dict[str, str] = {}
+        for stream in streams:
+            if stream.eni is None or not stream.eni.known:
+                continue
+            short = _short_label(stream.eni)
+            interfaces[stream.eni.id] = short
+            for address in (*stream.eni.private_ips, *stream.eni.ipv6_ips):
+                addresses[address] = short
+            if stream.eni.public_ip:
+                addresses[stream.eni.public_ip] = f"{short} (public)"
+        reporter.ownership(Ownership(addresses=addresses, interfaces=interfaces))
+
+
+def _short_label(eni: EniInfo) -> str:
+    return eni.instance_name or eni.name_tag or eni.description or eni.interface_type or eni.id
+
+
+def _group_row(group: LogGroupInfo) -> GroupRow:
+    statuses = {f.delivery_status for f in group.flow_logs if f.delivery_status}
+    delivery = (
+        "ok"
+        if statuses == {"SUCCESS"}
+        else ", ".join(
+            f"{f.id}: {f.delivery_error or f.delivery_status}"
+            for f in group.flow_logs
+            if f.delivery_status and f.delivery_status != "SUCCESS"
+        )
+    )
+    return GroupRow(
+        name=group.name,
+        is_flow_log=group.receives_flow_logs,
+        formats=tuple(fmt.summary() for fmt in group.formats),
+        delivery=delivery,
+        warnings=tuple(notice.message for notice in group_notices(group)),
+    )
+
+
+def _stream_row(stream: StreamInfo) -> StreamRow:
+    eni = stream.eni
+    if eni is None:
+        return StreamRow(
+            stream.name,
+            stream.eni_id,
+            last_event_ms=stream.last_event_ms,
+            last_ingestion_ms=stream.last_ingestion_ms,
+        )
+    return StreamRow(
+        name=stream.name,
+        eni_id=stream.eni_id,
+        name_tag=eni.instance_name or eni.name_tag or eni.description,
+        kind=eni.interface_type,
+        instance_id=eni.instance_id or "",
+        addresses=(*eni.private_ips, *eni.ipv6_ips),
+        last_event_ms=stream.last_event_ms,
+        last_ingestion_ms=stream.last_ingestion_ms,
+    )
+
+
+def _status(state: FeedState) -> FeedStatus:
+    return FeedStatus(
+        api_calls=state.calls,
+        throttled=state.throttled,
+        reconnecting=state.reconnecting,
+        fetching=state.fetching,
+        progress=state.progress if state.fetching else None,
+        detail=state.detail,
+    )
+
+
+def create_backend(args: argparse.Namespace, settings: Settings) -> CloudWatchBackend:
+    """Connect before the app starts, so credential prompts and errors stay in the terminal."""
+    options = ConnectionOptions(
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+        endpoint_url=getattr(args, "endpoint_url", None),
+    )
+    conn = connect(options)
+    limiter = limiter_for(conn)
+    budget = getattr(args, "rate_budget", None) or settings.rate_budget
+    if budget:
+        limiter.set_budget(budget)
+    return CloudWatchBackend(conn, limiter, settings)
+
+
+__all__ = ["CloudWatchBackend", "SourceError", "create_backend"]
