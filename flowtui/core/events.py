@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -30,6 +33,23 @@ class EventBatch:
 
     def __len__(self) -> int:
         return len(self.messages)
+
+    def select(self, keep: list[int]) -> EventBatch:
+        """The events at positions `keep`, in that order, with their metadata."""
+
+        def pick(column: list[T] | None) -> list[T] | None:
+            return None if column is None else [column[i] for i in keep]
+
+        return EventBatch(
+            messages=[self.messages[i] for i in keep],
+            streams=pick(self.streams),
+            timestamps=pick(self.timestamps),
+            ingestion_times=pick(self.ingestion_times),
+            event_ids=pick(self.event_ids),
+            line_numbers=pick(self.line_numbers),
+            origin=self.origin,
+            extra=dict(self.extra),
+        )
 
 
 def _hash64(data: bytes) -> int:

@@ -20,9 +20,12 @@ from flowtui.core.store import RecordStore
 from flowtui.sources.aws import AwsConnection, OperationCancelled, SourceError
 from flowtui.sources.cloudwatch import FetchProgress, fetch
 from flowtui.sources.ratelimit import SYSTEM_CLOCK, LimiterState, RateLimiter
-from flowtui.sources.tail import Tailer
+from flowtui.sources.tail import SeenEvents, Tailer
 
 log = logging.getLogger(__name__)
+
+#: How much longer than the lookback written ids are kept (a sweep reaches a margin further).
+_SEEN_SLACK_S = 180
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,9 @@ class LiveFeed:
         self._tail_stop = threading.Event()
         self._tail_thread: threading.Thread | None = None
         self._tailer: Tailer | None = None
+        #: Ids of events written in the last lookback: the writer drops anything seen twice,
+        #: whichever thread (fetch or tail) brings it.
+        self._delivered = SeenEvents()
         self._closed = False
         self._unsubscribe = limiter.add_listener(self._limiter_changed)
 
@@ -86,6 +92,7 @@ class LiveFeed:
             with self._write_lock:
                 self.store.clear()
                 self._ingestor = Ingestor(self.store, self._formats)
+                self._delivered = SeenEvents()
         cancel = threading.Event()
         self._fetch_cancel = cancel
         thread = threading.Thread(
@@ -148,8 +155,16 @@ class LiveFeed:
     def _start_tail(self, query: Query) -> None:
         stop = threading.Event()
         self._tail_stop = stop
+        with self._write_lock:
+            seen = self._delivered.copy()
         self._tailer = Tailer(
-            self.conn, self.limiter, query, self._write, SYSTEM_CLOCK, lookback_s=self._lookback_s
+            self.conn,
+            self.limiter,
+            query,
+            self._write,
+            SYSTEM_CLOCK,
+            lookback_s=self._lookback_s,
+            seen=seen,
         )
         thread = threading.Thread(
             target=self._tail, args=(self._tailer, stop), name="flowtui-tail", daemon=True
@@ -173,7 +188,24 @@ class LiveFeed:
         if self._closed or not len(batch):
             return
         with self._write_lock:
-            self._ingestor.add_events(batch)
+            fresh = self._unseen(batch)
+            if len(fresh):
+                self._ingestor.add_events(fresh)
+
+    def _unseen(self, batch: EventBatch) -> EventBatch:
+        """`batch` without events already written; remembers the rest for the lookback."""
+        if batch.event_ids is None or batch.timestamps is None:
+            return batch
+        cutoff = SYSTEM_CLOCK.now_ms() - (self._lookback_s + _SEEN_SLACK_S) * 1000
+        self._delivered.forget_before(cutoff)
+        keep = [
+            index
+            for index, (timestamp, event_id) in enumerate(
+                zip(batch.timestamps, batch.event_ids, strict=True)
+            )
+            if timestamp < cutoff or self._delivered.add(timestamp, event_id)
+        ]
+        return batch if len(keep) == len(batch) else batch.select(keep)
 
     # --- stopping --------------------------------------------------------------------------
 

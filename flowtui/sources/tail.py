@@ -35,7 +35,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TypeVar
 
 from flowtui.core.events import EventBatch
 from flowtui.core.query import Query
@@ -47,8 +46,6 @@ from flowtui.sources.aws import (
 )
 from flowtui.sources.cloudwatch import CallCounter, GroupRef, filter_batches, resolve_group
 from flowtui.sources.ratelimit import SYSTEM_CLOCK, Clock, RateLimiter
-
-C = TypeVar("C", int, str)
 
 _BUCKET_MS = 60_000
 _SWEEP_SHARE = 0.6
@@ -112,6 +109,12 @@ class SeenEvents:
     def __len__(self) -> int:
         return self._size
 
+    def copy(self) -> SeenEvents:
+        twin = SeenEvents()
+        twin._buckets = {minute: set(ids) for minute, ids in self._buckets.items()}
+        twin._size = self._size
+        return twin
+
 
 class Tailer:
     """Delivers each new event of the query's group and streams exactly once, in batches.
@@ -137,6 +140,7 @@ class Tailer:
         call_budget_per_s: float = 1.0,
         max_catch_up_s: float = 3600.0,
         history: int = 1000,
+        seen: SeenEvents | None = None,
     ) -> None:
         self._conn = conn
         self._limiter = limiter
@@ -151,7 +155,8 @@ class Tailer:
         self._sweep_interval_s = sweep_interval_s
         self._poll_every_s = poll_interval_s
         self._budget = call_budget_per_s
-        self._seen = SeenEvents()
+        # Events someone else already delivered (a fetch before the tail started).
+        self._seen = seen if seen is not None else SeenEvents()
         self._ref: GroupRef | None = None
         self._cancel: threading.Event | None = None
         self._last_sweep_ms: int | None = None
@@ -278,7 +283,7 @@ class Tailer:
         ]
         if len(keep) == len(batch):
             return batch
-        return _select(batch, keep)
+        return batch.select(keep)
 
     def _reschedule(
         self, kind: PollKind, now: float, at_ms: int, calls: int, *, failed: bool
@@ -300,19 +305,3 @@ class Tailer:
             self._polls += 1
             self._poll_every_s = max(self._poll_interval_s, calls / (self._budget * _POLL_SHARE))
         self._next_poll_at = now + self._poll_every_s
-
-
-def _select(batch: EventBatch, keep: list[int]) -> EventBatch:
-    return EventBatch(
-        messages=[batch.messages[i] for i in keep],
-        streams=_pick(batch.streams, keep),
-        timestamps=_pick(batch.timestamps, keep),
-        ingestion_times=_pick(batch.ingestion_times, keep),
-        event_ids=_pick(batch.event_ids, keep),
-        origin=batch.origin,
-        extra=dict(batch.extra),
-    )
-
-
-def _pick(column: list[C] | None, keep: list[int]) -> list[C] | None:
-    return None if column is None else [column[i] for i in keep]
