@@ -1,5 +1,9 @@
 """Every EC2 lookup flowtui makes, behind one cache: enrichment of streams, find, and explain.
 
+Responses are parsed once, by the network model's converters (`flowtui.core.netmodel`): the
+lookups return its `Eni`, `Subnet`, `Vpc`, `NetworkAcl` and `SecurityGroup` objects, and
+`EniInfo` adds to an `Eni` only what a person recognises an interface by.
+
 Lookups use filters (`network-interface-id`, `instance-id`, ...) rather than id lists, so a
 resource deleted since its records were written (common for Lambda and EKS ENIs) is simply
 absent instead of failing the whole batch. Without a permission a lookup returns what is known
@@ -13,9 +17,26 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from flowtui.core import netmodel
 from flowtui.core.formats import LogFormat, parse_format
+from flowtui.core.netmodel import (
+    DESCRIBE_NETWORK_ACLS,
+    DESCRIBE_NETWORK_INTERFACES,
+    DESCRIBE_SECURITY_GROUP_RULES,
+    DESCRIBE_SECURITY_GROUPS,
+    DESCRIBE_SUBNETS,
+    DESCRIBE_VPCS,
+    GET_MANAGED_PREFIX_LIST_ENTRIES,
+    Eni,
+    GroupIdentifier,
+    NetworkAcl,
+    SecurityGroup,
+    ShapeError,
+    Subnet,
+    Vpc,
+)
 from flowtui.sources.aws import AccessDeniedError, AwsConnection, SourceError
 from flowtui.sources.ratelimit import SYSTEM_CLOCK, Clock, RateLimiter
 
@@ -35,6 +56,7 @@ if TYPE_CHECKING:
         InstanceTypeDef,
         NetworkAclTypeDef,
         NetworkInterfaceTypeDef,
+        PrefixListEntryTypeDef,
         SecurityGroupRuleTypeDef,
         SecurityGroupTypeDef,
         SubnetTypeDef,
@@ -43,49 +65,73 @@ if TYPE_CHECKING:
     )
 
 
-class _Identified(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
 T = TypeVar("T")
 V = TypeVar("V")
-R = TypeVar("R", bound=_Identified)
+R = TypeVar("R")
 
 #: EC2 accepts at most 200 values per filter.
 FILTER_BATCH = 200
 _PAGE_SIZE = 1000
+
+DESCRIBE_FLOW_LOGS = "ec2:DescribeFlowLogs"
+DESCRIBE_INSTANCES = "ec2:DescribeInstances"
 
 
 # --- what lookups return ------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class SecurityGroupRef:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
 class EniInfo:
-    """A network interface; `known` is False when only its id is known (deleted, or no
-    ec2:DescribeNetworkInterfaces permission)."""
+    """A network interface as lists show it: the network model's `Eni` (`interface`) plus
+    what a person recognises it by. `known` is False when only its id is known (deleted, or
+    no ec2:DescribeNetworkInterfaces permission)."""
 
-    id: str
-    description: str = ""
-    interface_type: str = ""
+    interface: Eni
     instance_id: str | None = None
     instance_name: str | None = None
-    private_ips: tuple[str, ...] = ()
-    ipv6_ips: tuple[str, ...] = ()
     public_ip: str | None = None
-    subnet_id: str | None = None
-    vpc_id: str | None = None
-    security_groups: tuple[SecurityGroupRef, ...] = ()
     requester_managed: bool = False
     status: str = ""
     name_tag: str | None = None
     known: bool = True
+
+    @classmethod
+    def unknown(cls, eni_id: str, why: str = "") -> EniInfo:
+        """An interface known by id only; `why` says so in its label."""
+        return cls(Eni(eni_id, description=why), known=False)
+
+    @property
+    def id(self) -> str:
+        return self.interface.eni_id
+
+    @property
+    def description(self) -> str:
+        return self.interface.description
+
+    @property
+    def interface_type(self) -> str:
+        return self.interface.interface_type
+
+    @property
+    def subnet_id(self) -> str | None:
+        return self.interface.subnet_id
+
+    @property
+    def vpc_id(self) -> str | None:
+        return self.interface.vpc_id
+
+    @property
+    def security_groups(self) -> tuple[GroupIdentifier, ...]:
+        return self.interface.groups
+
+    @property
+    def private_ips(self) -> tuple[str, ...]:
+        """Private IPv4 addresses, the primary first."""
+        return tuple(address for address in self.interface.addresses if ":" not in address)
+
+    @property
+    def ipv6_ips(self) -> tuple[str, ...]:
+        return tuple(address for address in self.interface.addresses if ":" in address)
 
     @property
     def label(self) -> str:
@@ -116,80 +162,6 @@ class InstanceInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class SubnetInfo:
-    id: str
-    vpc_id: str
-    cidr: str
-    ipv6_cidrs: tuple[str, ...]
-    availability_zone: str
-    name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class VpcInfo:
-    id: str
-    cidrs: tuple[str, ...]
-    ipv6_cidrs: tuple[str, ...]
-    is_default: bool
-    name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SecurityGroupRule:
-    id: str
-    group_id: str
-    is_egress: bool
-    #: "-1" means all protocols; otherwise "tcp", "udp", "icmp" or a number.
-    protocol: str
-    from_port: int | None
-    to_port: int | None
-    cidr_ipv4: str | None = None
-    cidr_ipv6: str | None = None
-    prefix_list_id: str | None = None
-    referenced_group_id: str | None = None
-    description: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SecurityGroupInfo:
-    id: str
-    name: str
-    description: str
-    vpc_id: str | None
-    #: None when ec2:DescribeSecurityGroupRules is not permitted.
-    rules: tuple[SecurityGroupRule, ...] | None
-
-
-@dataclass(frozen=True, slots=True)
-class NetworkAclEntry:
-    rule_number: int
-    egress: bool
-    allow: bool
-    protocol: str
-    cidr_ipv4: str | None
-    cidr_ipv6: str | None
-    from_port: int | None
-    to_port: int | None
-    icmp_type: int | None
-    icmp_code: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class NetworkAclInfo:
-    id: str
-    vpc_id: str
-    is_default: bool
-    subnet_ids: tuple[str, ...]
-    entries: tuple[NetworkAclEntry, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PrefixListEntry:
-    cidr: str
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
 class FlowLogInfo:
     """One flow log as DescribeFlowLogs reports it."""
 
@@ -209,6 +181,10 @@ class FlowLogInfo:
     format_error: str | None = None
 
 
+# Cache entries that are not a resource of their own: each has a key "<resource-id>#<what>"
+# so that invalidating the resource forgets them too.
+
+
 @dataclass(frozen=True, slots=True)
 class _FlowLogListing:
     items: tuple[FlowLogInfo, ...]
@@ -216,14 +192,28 @@ class _FlowLogListing:
 
 @dataclass(frozen=True, slots=True)
 class _AclIndex:
-    """Cache entry under "<subnet-id>#acl": which ACL guards the subnet."""
+    """Under "<subnet-id>#acl": which ACL guards the subnet."""
 
     acl_id: str
 
 
 @dataclass(frozen=True, slots=True)
+class _VpcSubnets:
+    """Under "<vpc-id>#subnets": every subnet of the VPC."""
+
+    subnets: tuple[Subnet, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupMembers:
+    """Under "<group-id>#members": the addresses of the interfaces in the group."""
+
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _PrefixList:
-    entries: tuple[PrefixListEntry, ...]
+    cidrs: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -232,19 +222,24 @@ class _Entry:
     stored_at: float
 
 
+def _aspect(resource_id: str, what: str) -> str:
+    return f"{resource_id}#{what}"
+
+
 # --- the lookups --------------------------------------------------------------------------
 
 
 _DENIED_CONSEQUENCE = {
-    "ec2:DescribeFlowLogs": "the format will be detected from the records and coverage is unknown",
-    "ec2:DescribeNetworkInterfaces": "ENIs are shown by id only",
-    "ec2:DescribeInstances": "instance names are not shown",
-    "ec2:DescribeSubnets": "subnet details are not shown",
-    "ec2:DescribeVpcs": "VPC details are not shown",
-    "ec2:DescribeSecurityGroups": "security groups are shown by id only",
-    "ec2:DescribeSecurityGroupRules": "security group rules cannot be checked",
-    "ec2:DescribeNetworkAcls": "network ACLs cannot be checked",
-    "ec2:GetManagedPrefixListEntries": "prefix lists in rules cannot be expanded",
+    DESCRIBE_FLOW_LOGS: "the format will be detected from the records and coverage is unknown",
+    DESCRIBE_NETWORK_INTERFACES: "ENIs are shown by id only",
+    DESCRIBE_INSTANCES: "instance names are not shown",
+    DESCRIBE_SUBNETS: "subnet details are not shown",
+    DESCRIBE_VPCS: "VPC details are not shown",
+    DESCRIBE_SECURITY_GROUP_RULES: "security group rules are read with "
+    "ec2:DescribeSecurityGroups instead",
+    DESCRIBE_SECURITY_GROUPS: "security group rules cannot be checked",
+    DESCRIBE_NETWORK_ACLS: "network ACLs cannot be checked",
+    GET_MANAGED_PREFIX_LIST_ENTRIES: "prefix lists in rules cannot be expanded",
 }
 
 
@@ -264,17 +259,31 @@ class Ec2Lookups:
     _denied: set[str] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def with_cancel(self, cancel: threading.Event | None) -> Ec2Lookups:
+        """These lookups (same cache, notices and denied actions) stopped by `cancel`."""
+        return replace(self, cancel=cancel)
+
+    def is_denied(self, action: str) -> bool:
+        """Whether calls of the IAM action (e.g. "ec2:DescribeNetworkAcls") were refused."""
+        with self._lock:
+            return action in self._denied
+
     # --- cache ----------------------------------------------------------------------------
 
     def invalidate(self, resource_ids: Iterable[str] | None = None) -> None:
-        """Forget cached resources (all when `resource_ids` is None) so they are read again."""
+        """Forget cached resources (all when `resource_ids` is None) so they are read again.
+
+        Forgetting a resource forgets what was learnt through it: a subnet's ACL, a VPC's
+        subnets, a group's members.
+        """
         with self._lock:
             if resource_ids is None:
                 self._cache.clear()
                 return
-            for resource_id in resource_ids:
-                self._cache.pop(resource_id, None)
-                self._cache.pop(f"{resource_id}#acl", None)
+            forgotten = set(resource_ids)
+            for key in list(self._cache):
+                if key.partition("#")[0] in forgotten:
+                    del self._cache[key]
 
     def _get(self, key: str, kind: type[V]) -> V | None:
         with self._lock:
@@ -302,7 +311,7 @@ class Ec2Lookups:
             response = self.conn.ec2.describe_flow_logs(**request)
             return response.get("FlowLogs", []), response.get("NextToken")
 
-        raw = self._paged("ec2:DescribeFlowLogs", page)
+        raw = self._paged(DESCRIBE_FLOW_LOGS, page)
         if raw is None:
             return None
         items = tuple(_flow_log(item) for item in raw)
@@ -339,38 +348,58 @@ class Ec2Lookups:
                 found[eni_id] = cached
         looked_up = self._describe_interfaces("network-interface-id", missing)
         if looked_up is not None:
-            for eni in looked_up:
+            for eni in self._with_instance_names(looked_up):
                 self._put(eni.id, eni)
                 found[eni.id] = eni
             for eni_id in missing:
                 if eni_id not in found:
-                    gone = EniInfo(
-                        eni_id, description="deleted or not in this account", known=False
-                    )
+                    gone = EniInfo.unknown(eni_id, "deleted or not in this account")
                     self._put(eni_id, gone)
                     found[eni_id] = gone
-        return {eni_id: found.get(eni_id, EniInfo(eni_id, known=False)) for eni_id in wanted}
+        return {eni_id: found.get(eni_id, EniInfo.unknown(eni_id)) for eni_id in wanted}
 
     def interface(self, eni_id: str) -> EniInfo:
         return self.network_interfaces([eni_id])[eni_id]
 
     def interfaces_matching(self, filter_name: str, values: Sequence[str]) -> list[EniInfo]:
         """ENIs matching an EC2 filter (e.g. "addresses.private-ip-address"); [] if unknown."""
-        looked_up = self._describe_interfaces(filter_name, values) or []
+        looked_up = self._with_instance_names(self._describe_interfaces(filter_name, values) or [])
         for eni in looked_up:
             self._put(eni.id, eni)
         return looked_up
 
     def all_interfaces(self) -> list[EniInfo]:
         """Every ENI of the account and region (one call per 1,000); [] if unknown."""
-        looked_up = self._describe_interfaces(None, ()) or []
+        looked_up = self._with_instance_names(self._describe_interfaces(None, ()) or [])
         for eni in looked_up:
             self._put(eni.id, eni)
         return looked_up
 
+    def group_members(self, group_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The private addresses (and delegated prefixes) of the ENIs in each security group:
+        what a rule referencing the group matches. Groups that cannot be read are absent."""
+        wanted = list(dict.fromkeys(group_ids))
+        found: dict[str, tuple[str, ...]] = {}
+        for group_id in wanted:
+            cached = self._get(_aspect(group_id, "members"), _GroupMembers)
+            if cached is not None:
+                found[group_id] = cached.addresses
+        # One group per call, for moto's sake (see `network_acls`): ENIs have a list of groups.
+        for group_id in [group_id for group_id in wanted if group_id not in found]:
+            looked_up = self._describe_interfaces("group-id", [group_id])
+            if looked_up is None:
+                break
+            enis = [info.interface for info in looked_up]
+            found[group_id] = netmodel.group_members(enis, group_id)
+            self._put(_aspect(group_id, "members"), _GroupMembers(found[group_id]))
+        return found
+
     def _describe_interfaces(
         self, filter_name: str | None, values: Sequence[str]
     ) -> list[EniInfo] | None:
+        """Interfaces matching a filter (every one without), without instance names."""
+        if filter_name and not values:
+            return []
         raw: list[NetworkInterfaceTypeDef] = []
         for batch in _batches(values) if filter_name else [[]]:
             filters: list[FilterTypeDef] = (
@@ -389,11 +418,13 @@ class Ec2Lookups:
                 response = self.conn.ec2.describe_network_interfaces(**request)
                 return response.get("NetworkInterfaces", []), response.get("NextToken")
 
-            items = self._paged("ec2:DescribeNetworkInterfaces", page)
+            items = self._paged(DESCRIBE_NETWORK_INTERFACES, page)
             if items is None:
                 return None
             raw.extend(items)
-        enis = [_eni(item) for item in raw]
+        return self._converted(DESCRIBE_NETWORK_INTERFACES, partial(_enis, raw))
+
+    def _with_instance_names(self, enis: list[EniInfo]) -> list[EniInfo]:
         names = self.instances(eni.instance_id for eni in enis if eni.instance_id)
         return [
             replace(eni, instance_name=names[eni.instance_id].name)
@@ -441,7 +472,7 @@ class Ec2Lookups:
                 ]
                 return instances, response.get("NextToken")
 
-            items = self._paged("ec2:DescribeInstances", page)
+            items = self._paged(DESCRIBE_INSTANCES, page)
             if items is None:
                 return None
             for item in items:
@@ -452,52 +483,118 @@ class Ec2Lookups:
 
     # --- subnets and VPCs -----------------------------------------------------------------
 
-    def subnets(self, subnet_ids: Iterable[str]) -> dict[str, SubnetInfo]:
-        def page(
-            filters: list[FilterTypeDef], token: str | None
-        ) -> tuple[Sequence[SubnetTypeDef], str | None]:
+    def subnets(self, subnet_ids: Iterable[str]) -> dict[str, Subnet]:
+        """Subnets by id; absent when deleted or unreadable."""
+        wanted = list(dict.fromkeys(subnet_ids))
+        found = {i: c for i in wanted if (c := self._get(i, Subnet)) is not None}
+        missing = [i for i in wanted if i not in found]
+        for batch in _batches(missing):
+            for subnet in self._describe_subnets([{"Name": "subnet-id", "Values": batch}]) or []:
+                found[subnet.subnet_id] = subnet
+        return found
+
+    def subnets_of_vpc(self, vpc_id: str) -> tuple[Subnet, ...] | None:
+        """Every subnet of a VPC; None when they cannot be read."""
+        cached = self._get(_aspect(vpc_id, "subnets"), _VpcSubnets)
+        if cached is not None:
+            return cached.subnets
+        subnets = self._describe_subnets([{"Name": "vpc-id", "Values": [vpc_id]}])
+        if subnets is None:
+            return None
+        self._put(_aspect(vpc_id, "subnets"), _VpcSubnets(tuple(subnets)))
+        return tuple(subnets)
+
+    def _describe_subnets(self, filters: list[FilterTypeDef]) -> list[Subnet] | None:
+        def page(token: str | None) -> tuple[Sequence[SubnetTypeDef], str | None]:
             request: DescribeSubnetsRequestTypeDef = {"Filters": filters, "MaxResults": _PAGE_SIZE}
             if token:
                 request["NextToken"] = token
             response = self.conn.ec2.describe_subnets(**request)
             return response.get("Subnets", []), response.get("NextToken")
 
-        return self._by_id(
-            subnet_ids,
-            kind=SubnetInfo,
-            filter_name="subnet-id",
-            action="ec2:DescribeSubnets",
-            page=page,
-            convert=_subnet,
+        raw = self._paged(DESCRIBE_SUBNETS, page)
+        if raw is None:
+            return None
+        subnets = self._converted(
+            DESCRIBE_SUBNETS, partial(netmodel.subnets_from_response, {"Subnets": raw})
         )
+        for subnet in subnets or ():
+            self._put(subnet.subnet_id, subnet)
+        return subnets
 
-    def vpcs(self, vpc_ids: Iterable[str]) -> dict[str, VpcInfo]:
-        def page(
-            filters: list[FilterTypeDef], token: str | None
-        ) -> tuple[Sequence[VpcTypeDef], str | None]:
-            request: DescribeVpcsRequestTypeDef = {"Filters": filters, "MaxResults": _PAGE_SIZE}
-            if token:
-                request["NextToken"] = token
-            response = self.conn.ec2.describe_vpcs(**request)
-            return response.get("Vpcs", []), response.get("NextToken")
+    def vpcs(self, vpc_ids: Iterable[str]) -> dict[str, Vpc]:
+        """VPCs (with every associated CIDR block) by id; absent when deleted or unreadable."""
+        wanted = list(dict.fromkeys(vpc_ids))
+        found = {i: c for i in wanted if (c := self._get(i, Vpc)) is not None}
+        missing = [i for i in wanted if i not in found]
+        for batch in _batches(missing):
+            filters: list[FilterTypeDef] = [{"Name": "vpc-id", "Values": batch}]
 
-        return self._by_id(
-            vpc_ids,
-            kind=VpcInfo,
-            filter_name="vpc-id",
-            action="ec2:DescribeVpcs",
-            page=page,
-            convert=_vpc,
-        )
+            def page(
+                token: str | None, filters: list[FilterTypeDef] = filters
+            ) -> tuple[Sequence[VpcTypeDef], str | None]:
+                request: DescribeVpcsRequestTypeDef = {"Filters": filters, "MaxResults": _PAGE_SIZE}
+                if token:
+                    request["NextToken"] = token
+                response = self.conn.ec2.describe_vpcs(**request)
+                return response.get("Vpcs", []), response.get("NextToken")
+
+            raw = self._paged(DESCRIBE_VPCS, page)
+            if raw is None:
+                break
+            convert = partial(netmodel.vpcs_from_response, {"Vpcs": raw})
+            for vpc in self._converted(DESCRIBE_VPCS, convert) or ():
+                self._put(vpc.vpc_id, vpc)
+                found[vpc.vpc_id] = vpc
+        return found
 
     # --- security groups ------------------------------------------------------------------
 
-    def security_groups(self, group_ids: Iterable[str]) -> dict[str, SecurityGroupInfo]:
-        """Security groups with their rules (rules None without DescribeSecurityGroupRules)."""
+    def security_groups(self, groups: Iterable[GroupIdentifier]) -> dict[str, SecurityGroup]:
+        """Security groups with their rules, by id; absent when their rules cannot be read.
 
-        def page(
-            filters: list[FilterTypeDef], token: str | None
-        ) -> tuple[Sequence[SecurityGroupTypeDef], str | None]:
+        Rules come from ec2:DescribeSecurityGroupRules (which names each rule), else from
+        ec2:DescribeSecurityGroups. The former has no group names: `groups` gives them.
+        """
+        wanted = {group.group_id: group for group in groups}
+        found = {i: c for i in wanted if (c := self._get(i, SecurityGroup)) is not None}
+        missing = [wanted[i] for i in wanted if i not in found]
+        for start in range(0, len(missing), FILTER_BATCH):
+            batch = missing[start : start + FILTER_BATCH]
+            looked_up = self._groups_from_rules(batch)
+            if looked_up is None:
+                looked_up = self._groups_described([group.group_id for group in batch])
+            for group in looked_up or ():
+                self._put(group.group_id, group)
+                found[group.group_id] = group
+        return found
+
+    def _groups_from_rules(self, groups: list[GroupIdentifier]) -> list[SecurityGroup] | None:
+        filters: list[FilterTypeDef] = [
+            {"Name": "group-id", "Values": [group.group_id for group in groups]}
+        ]
+
+        def page(token: str | None) -> tuple[Sequence[SecurityGroupRuleTypeDef], str | None]:
+            request: DescribeSecurityGroupRulesRequestTypeDef = {
+                "Filters": filters,
+                "MaxResults": _PAGE_SIZE,
+            }
+            if token:
+                request["NextToken"] = token
+            response = self.conn.ec2.describe_security_group_rules(**request)
+            return response.get("SecurityGroupRules", []), response.get("NextToken")
+
+        raw = self._paged(DESCRIBE_SECURITY_GROUP_RULES, page)
+        if raw is None:
+            return None
+        response = {"SecurityGroupRules": raw}
+        convert = partial(netmodel.security_groups_from_rules, response, groups)
+        return self._converted(DESCRIBE_SECURITY_GROUP_RULES, convert)
+
+    def _groups_described(self, group_ids: list[str]) -> list[SecurityGroup] | None:
+        filters: list[FilterTypeDef] = [{"Name": "group-id", "Values": group_ids}]
+
+        def page(token: str | None) -> tuple[Sequence[SecurityGroupTypeDef], str | None]:
             request: DescribeSecurityGroupsRequestTypeDef = {
                 "Filters": filters,
                 "MaxResults": _PAGE_SIZE,
@@ -507,82 +604,55 @@ class Ec2Lookups:
             response = self.conn.ec2.describe_security_groups(**request)
             return response.get("SecurityGroups", []), response.get("NextToken")
 
-        wanted = list(dict.fromkeys(group_ids))
-        cached = {g: c for g in wanted if (c := self._get(g, SecurityGroupInfo)) is not None}
-        missing = [g for g in wanted if g not in cached]
-        groups = self._by_id(
-            missing,
-            kind=SecurityGroupInfo,
-            filter_name="group-id",
-            action="ec2:DescribeSecurityGroups",
-            page=page,
-            convert=_group,
-        )
-        rules = self._security_group_rules(list(groups))
-        for group_id, group in list(groups.items()):
-            with_rules = replace(
-                group, rules=None if rules is None else tuple(rules.get(group_id, ()))
-            )
-            self._put(group_id, with_rules)
-            groups[group_id] = with_rules
-        return cached | groups
-
-    def _security_group_rules(
-        self, group_ids: Sequence[str]
-    ) -> dict[str, list[SecurityGroupRule]] | None:
-        by_group: dict[str, list[SecurityGroupRule]] = {}
-        for batch in _batches(group_ids):
-            filters: list[FilterTypeDef] = [{"Name": "group-id", "Values": batch}]
-
-            def page(
-                token: str | None, filters: list[FilterTypeDef] = filters
-            ) -> tuple[Sequence[SecurityGroupRuleTypeDef], str | None]:
-                request: DescribeSecurityGroupRulesRequestTypeDef = {
-                    "Filters": filters,
-                    "MaxResults": _PAGE_SIZE,
-                }
-                if token:
-                    request["NextToken"] = token
-                response = self.conn.ec2.describe_security_group_rules(**request)
-                return response.get("SecurityGroupRules", []), response.get("NextToken")
-
-            items = self._paged("ec2:DescribeSecurityGroupRules", page)
-            if items is None:
-                return None
-            for item in items:
-                rule = _rule(item)
-                by_group.setdefault(rule.group_id, []).append(rule)
-        return by_group
+        raw = self._paged(DESCRIBE_SECURITY_GROUPS, page)
+        if raw is None:
+            return None
+        convert = partial(netmodel.security_groups_from_response, {"SecurityGroups": raw})
+        return self._converted(DESCRIBE_SECURITY_GROUPS, convert)
 
     # --- network ACLs ---------------------------------------------------------------------
 
-    def network_acl_for_subnet(
-        self, subnet_id: str, vpc_id: str | None = None
-    ) -> NetworkAclInfo | None:
-        """The ACL associated with a subnet, else its VPC's default ACL; None when unknown."""
-        index = self._get(f"{subnet_id}#acl", _AclIndex)
-        if index is not None:
-            cached = self._get(index.acl_id, NetworkAclInfo)
+    def network_acls(
+        self, subnet_ids: Iterable[str], vpc_id: str | None = None
+    ) -> dict[str, NetworkAcl]:
+        """The network ACL of each subnet: the one associated with it, else its VPC's default
+        ACL (`vpc_id`, else looked up). Subnets whose ACL cannot be read are absent."""
+        wanted = list(dict.fromkeys(subnet_ids))
+        found: dict[str, NetworkAcl] = {}
+        for subnet_id in wanted:
+            index = self._get(_aspect(subnet_id, "acl"), _AclIndex)
+            cached = self._get(index.acl_id, NetworkAcl) if index else None
             if cached is not None:
-                return cached
-        acls = self._describe_acls([{"Name": "association.subnet-id", "Values": [subnet_id]}])
-        if not acls:
-            vpc_id = vpc_id or self._vpc_of_subnet(subnet_id)
-            if vpc_id is None:
-                return None
-            acls = self._describe_acls(
-                [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "default", "Values": ["true"]}]
+                found[subnet_id] = cached
+        missing = [subnet_id for subnet_id in wanted if subnet_id not in found]
+        # One subnet per call: moto matches a filter's values against a list attribute (the
+        # associations) only when one holds the other, not when they merely overlap as on AWS.
+        for subnet_id in missing:
+            associated = self._describe_acls(
+                [{"Name": "association.subnet-id", "Values": [subnet_id]}]
             )
-        if not acls:
+            acl = associated[0] if associated else self._default_acl(subnet_id, vpc_id)
+            if acl is not None:
+                self._put(_aspect(subnet_id, "acl"), _AclIndex(acl.acl_id))
+                found[subnet_id] = acl
+        return found
+
+    def _default_acl(self, subnet_id: str, vpc_id: str | None) -> NetworkAcl | None:
+        if self.is_denied(DESCRIBE_NETWORK_ACLS):
             return None
-        self._put(f"{subnet_id}#acl", _AclIndex(acls[0].id))
-        return acls[0]
+        vpc_id = vpc_id or self._vpc_of_subnet(subnet_id)
+        if vpc_id is None:
+            return None
+        defaults = self._describe_acls(
+            [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "default", "Values": ["true"]}]
+        )
+        return defaults[0] if defaults else None
 
     def _vpc_of_subnet(self, subnet_id: str) -> str | None:
         subnet = self.subnets([subnet_id]).get(subnet_id)
         return subnet.vpc_id if subnet else None
 
-    def _describe_acls(self, filters: list[FilterTypeDef]) -> list[NetworkAclInfo] | None:
+    def _describe_acls(self, filters: list[FilterTypeDef]) -> list[NetworkAcl] | None:
         def page(token: str | None) -> tuple[Sequence[NetworkAclTypeDef], str | None]:
             request: DescribeNetworkAclsRequestTypeDef = {
                 "Filters": filters,
@@ -593,22 +663,24 @@ class Ec2Lookups:
             response = self.conn.ec2.describe_network_acls(**request)
             return response.get("NetworkAcls", []), response.get("NextToken")
 
-        items = self._paged("ec2:DescribeNetworkAcls", page)
-        if items is None:
+        raw = self._paged(DESCRIBE_NETWORK_ACLS, page)
+        if raw is None:
             return None
-        acls = [_acl(item) for item in items]
-        for acl in acls:
-            self._put(acl.id, acl)
+        convert = partial(netmodel.acls_from_response, {"NetworkAcls": raw})
+        acls = self._converted(DESCRIBE_NETWORK_ACLS, convert)
+        for acl in acls or ():
+            self._put(acl.acl_id, acl)
         return acls
 
     # --- prefix lists ---------------------------------------------------------------------
 
-    def prefix_list_entries(self, prefix_list_id: str) -> tuple[PrefixListEntry, ...] | None:
+    def prefix_list_cidrs(self, prefix_list_id: str) -> tuple[str, ...] | None:
+        """The CIDRs of a managed prefix list; None when they cannot be read."""
         cached = self._get(prefix_list_id, _PrefixList)
         if cached is not None:
-            return cached.entries
+            return cached.cidrs
 
-        def page(token: str | None) -> tuple[Sequence[PrefixListEntry], str | None]:
+        def page(token: str | None) -> tuple[Sequence[PrefixListEntryTypeDef], str | None]:
             request: GetManagedPrefixListEntriesRequestTypeDef = {
                 "PrefixListId": prefix_list_id,
                 "MaxResults": 100,
@@ -616,46 +688,24 @@ class Ec2Lookups:
             if token:
                 request["NextToken"] = token
             response = self.conn.ec2.get_managed_prefix_list_entries(**request)
-            entries = [
-                PrefixListEntry(item.get("Cidr", ""), item.get("Description", ""))
-                for item in response.get("Entries", [])
-            ]
-            return entries, response.get("NextToken")
+            return response.get("Entries", []), response.get("NextToken")
 
-        items = self._paged("ec2:GetManagedPrefixListEntries", page)
-        if items is None:
+        raw = self._paged(GET_MANAGED_PREFIX_LIST_ENTRIES, page)
+        if raw is None:
             return None
-        self._put(prefix_list_id, _PrefixList(tuple(items)))
-        return tuple(items)
+        convert = partial(netmodel.prefix_list_cidrs, {"Entries": raw})
+        cidrs = self._converted(GET_MANAGED_PREFIX_LIST_ENTRIES, convert)
+        if cidrs is not None:
+            self._put(prefix_list_id, _PrefixList(cidrs))
+        return cidrs
 
     # --- plumbing -------------------------------------------------------------------------
-
-    def _by_id(
-        self,
-        ids: Iterable[str],
-        *,
-        kind: type[R],
-        filter_name: str,
-        action: str,
-        page: Callable[[list[FilterTypeDef], str | None], tuple[Sequence[T], str | None]],
-        convert: Callable[[T], R],
-    ) -> dict[str, R]:
-        wanted = list(dict.fromkeys(ids))
-        found = {i: c for i in wanted if (c := self._get(i, kind)) is not None}
-        missing = [i for i in wanted if i not in found]
-        for batch in _batches(missing):
-            filters: list[FilterTypeDef] = [{"Name": filter_name, "Values": batch}]
-            for item in self._paged(action, partial(page, filters)) or []:
-                value = convert(item)
-                self._put(value.id, value)
-                found[value.id] = value
-        return found
 
     def _paged(
         self, action: str, page: Callable[[str | None], tuple[Sequence[T], str | None]]
     ) -> list[T] | None:
         """All items of a paged call, or None when the action is denied or fails."""
-        if action in self._denied:
+        if self.is_denied(action):
             return None
         items: list[T] = []
         token: str | None = None
@@ -671,6 +721,14 @@ class Ec2Lookups:
             items.extend(batch)
             if not token:
                 return items
+
+    def _converted(self, action: str, convert: Callable[[], R]) -> R | None:
+        """The parsed response, or None (and a notice) when it does not have AWS's shape."""
+        try:
+            return convert()
+        except ShapeError as exc:
+            self._note(f"{action} answered in an unexpected shape, so it is not used: {exc}")
+            return None
 
     def _note_denied(self, action: str) -> None:
         with self._lock:
@@ -714,35 +772,20 @@ def _name_tag(tags: Sequence[TagTypeDef] | None) -> str | None:
     return None
 
 
-def _eni(item: NetworkInterfaceTypeDef) -> EniInfo:
-    primary = item.get("PrivateIpAddress")
-    others = [
-        address["PrivateIpAddress"]
-        for address in item.get("PrivateIpAddresses", [])
-        if address.get("PrivateIpAddress") and address.get("PrivateIpAddress") != primary
+def _enis(raw: Sequence[NetworkInterfaceTypeDef]) -> list[EniInfo]:
+    """The network model's interfaces, with what lists show about each."""
+    interfaces = netmodel.enis_from_response({"NetworkInterfaces": raw})
+    return [
+        EniInfo(
+            interface=interface,
+            instance_id=item.get("Attachment", {}).get("InstanceId"),
+            public_ip=item.get("Association", {}).get("PublicIp"),
+            requester_managed=bool(item.get("RequesterManaged", False)),
+            status=item.get("Status", ""),
+            name_tag=_name_tag(item.get("TagSet")),
+        )
+        for interface, item in zip(interfaces, raw, strict=True)
     ]
-    return EniInfo(
-        id=item.get("NetworkInterfaceId", ""),
-        description=item.get("Description", ""),
-        interface_type=item.get("InterfaceType", ""),
-        instance_id=item.get("Attachment", {}).get("InstanceId"),
-        private_ips=tuple([primary, *others] if primary else others),
-        ipv6_ips=tuple(
-            address["Ipv6Address"]
-            for address in item.get("Ipv6Addresses", [])
-            if address.get("Ipv6Address")
-        ),
-        public_ip=item.get("Association", {}).get("PublicIp"),
-        subnet_id=item.get("SubnetId"),
-        vpc_id=item.get("VpcId"),
-        security_groups=tuple(
-            SecurityGroupRef(group.get("GroupId", ""), group.get("GroupName", ""))
-            for group in item.get("Groups", [])
-        ),
-        requester_managed=bool(item.get("RequesterManaged", False)),
-        status=item.get("Status", ""),
-        name_tag=_name_tag(item.get("TagSet")),
-    )
 
 
 def _instance(item: InstanceTypeDef) -> InstanceInfo:
@@ -753,96 +796,6 @@ def _instance(item: InstanceTypeDef) -> InstanceInfo:
         private_ip=item.get("PrivateIpAddress"),
         subnet_id=item.get("SubnetId"),
         vpc_id=item.get("VpcId"),
-    )
-
-
-def _subnet(item: SubnetTypeDef) -> SubnetInfo:
-    return SubnetInfo(
-        id=item.get("SubnetId", ""),
-        vpc_id=item.get("VpcId", ""),
-        cidr=item.get("CidrBlock", ""),
-        ipv6_cidrs=tuple(
-            block["Ipv6CidrBlock"]
-            for block in item.get("Ipv6CidrBlockAssociationSet", [])
-            if block.get("Ipv6CidrBlock")
-        ),
-        availability_zone=item.get("AvailabilityZone", ""),
-        name=_name_tag(item.get("Tags")),
-    )
-
-
-def _vpc(item: VpcTypeDef) -> VpcInfo:
-    primary = item.get("CidrBlock")
-    extra = [
-        block["CidrBlock"]
-        for block in item.get("CidrBlockAssociationSet", [])
-        if block.get("CidrBlock") and block.get("CidrBlock") != primary
-    ]
-    return VpcInfo(
-        id=item.get("VpcId", ""),
-        cidrs=tuple([primary, *extra] if primary else extra),
-        ipv6_cidrs=tuple(
-            block["Ipv6CidrBlock"]
-            for block in item.get("Ipv6CidrBlockAssociationSet", [])
-            if block.get("Ipv6CidrBlock")
-        ),
-        is_default=bool(item.get("IsDefault", False)),
-        name=_name_tag(item.get("Tags")),
-    )
-
-
-def _group(item: SecurityGroupTypeDef) -> SecurityGroupInfo:
-    return SecurityGroupInfo(
-        id=item.get("GroupId", ""),
-        name=item.get("GroupName", ""),
-        description=item.get("Description", ""),
-        vpc_id=item.get("VpcId"),
-        rules=None,
-    )
-
-
-def _rule(item: SecurityGroupRuleTypeDef) -> SecurityGroupRule:
-    return SecurityGroupRule(
-        id=item.get("SecurityGroupRuleId", ""),
-        group_id=item.get("GroupId", ""),
-        is_egress=bool(item.get("IsEgress", False)),
-        protocol=item.get("IpProtocol", "-1"),
-        from_port=item.get("FromPort"),
-        to_port=item.get("ToPort"),
-        cidr_ipv4=item.get("CidrIpv4"),
-        cidr_ipv6=item.get("CidrIpv6"),
-        prefix_list_id=item.get("PrefixListId"),
-        referenced_group_id=item.get("ReferencedGroupInfo", {}).get("GroupId"),
-        description=item.get("Description", ""),
-    )
-
-
-def _acl(item: NetworkAclTypeDef) -> NetworkAclInfo:
-    entries = tuple(
-        NetworkAclEntry(
-            rule_number=entry.get("RuleNumber", 32767),
-            egress=bool(entry.get("Egress", False)),
-            allow=entry.get("RuleAction") == "allow",
-            protocol=entry.get("Protocol", "-1"),
-            cidr_ipv4=entry.get("CidrBlock"),
-            cidr_ipv6=entry.get("Ipv6CidrBlock"),
-            from_port=entry.get("PortRange", {}).get("From"),
-            to_port=entry.get("PortRange", {}).get("To"),
-            icmp_type=entry.get("IcmpTypeCode", {}).get("Type"),
-            icmp_code=entry.get("IcmpTypeCode", {}).get("Code"),
-        )
-        for entry in item.get("Entries", [])
-    )
-    return NetworkAclInfo(
-        id=item.get("NetworkAclId", ""),
-        vpc_id=item.get("VpcId", ""),
-        is_default=bool(item.get("IsDefault", False)),
-        subnet_ids=tuple(
-            association["SubnetId"]
-            for association in item.get("Associations", [])
-            if association.get("SubnetId")
-        ),
-        entries=tuple(sorted(entries, key=lambda entry: (entry.egress, entry.rule_number))),
     )
 
 

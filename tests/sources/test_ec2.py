@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flowtui.core.netmodel import GroupIdentifier, SgRule, Traffic
 from flowtui.demo.faults import FaultInjector, eni_id
 from flowtui.sources.aws import AwsConnection
-from flowtui.sources.ec2 import Ec2Lookups, PrefixListEntry, SecurityGroupRef
+from flowtui.sources.ec2 import Ec2Lookups
 from flowtui.sources.ratelimit import RateLimiter
 
 from .conftest import Account
@@ -20,7 +21,7 @@ def test_an_eni_is_described_with_its_instance_name_and_groups(
     assert eni.label == f"web-1 ({account.web_instance}) {account.web_ip}"
     assert eni.private_ips[0] == account.web_ip
     assert (eni.subnet_id, eni.vpc_id) == (account.public_subnet, account.vpc)
-    assert eni.security_groups == (SecurityGroupRef(account.web_sg, "web"),)
+    assert eni.security_groups == (GroupIdentifier(account.web_sg, "web"),)
 
 
 def test_deleted_enis_do_not_fail_the_batch_and_batches_hold_200_ids(
@@ -116,39 +117,85 @@ def test_without_describe_flow_logs_they_are_unknown(
 
 
 def test_security_groups_with_rules_and_prefix_lists(
-    conn: AwsConnection, limiter: RateLimiter, account: Account
+    conn: AwsConnection, limiter: RateLimiter, account: Account, faults: FaultInjector
 ) -> None:
     lookups = Ec2Lookups(conn, limiter)
+    faults.clear_counts()
 
-    group = lookups.security_groups([account.web_sg])[account.web_sg]
+    group = lookups.security_groups([GroupIdentifier(account.web_sg, "web")])[account.web_sg]
 
-    assert group.name == "web" and group.rules is not None
-    inbound = {
-        (r.protocol, r.from_port, r.cidr_ipv4, r.prefix_list_id)
-        for r in group.rules
-        if not r.is_egress
+    assert group.name == "web"
+    inbound = {(r.traffic, r.peer_kind, r.peer) for r in group.rules if not r.egress}
+    assert inbound == {
+        (Traffic(6, ports=(443, 443)), "cidr", "0.0.0.0/0"),
+        (Traffic(6, ports=(22, 22)), "prefix-list", account.prefix_list),
     }
-    assert inbound == {("tcp", 443, "0.0.0.0/0", None), ("tcp", 22, None, account.prefix_list)}
-    assert lookups.prefix_list_entries(account.prefix_list) == (
-        PrefixListEntry("203.0.113.0/24", "head office"),
-    )
+    assert all(rule.rule_id.startswith("sgr-") for rule in group.rules)
+    assert faults.calls("DescribeSecurityGroups") == 0  # the rules call says it all
+    assert lookups.prefix_list_cidrs(account.prefix_list) == ("203.0.113.0/24",)
+
+
+def test_without_describe_security_group_rules_groups_give_the_rules(
+    conn: AwsConnection, limiter: RateLimiter, account: Account, faults: FaultInjector
+) -> None:
+    faults.deny("DescribeSecurityGroupRules")
+    lookups = Ec2Lookups(conn, limiter)
+
+    group = lookups.security_groups([GroupIdentifier(account.web_sg)])[account.web_sg]
+
+    assert group.name == "web"
+    assert SgRule(False, Traffic(6, ports=(443, 443)), "cidr", "0.0.0.0/0") in group.rules
+    assert lookups.notices == [
+        "missing permission ec2:DescribeSecurityGroupRules: security group rules are read "
+        "with ec2:DescribeSecurityGroups instead"
+    ]
 
 
 def test_the_network_acl_of_a_subnet(
+    conn: AwsConnection, limiter: RateLimiter, account: Account, faults: FaultInjector
+) -> None:
+    lookups = Ec2Lookups(conn, limiter)
+    faults.clear_counts()
+
+    acl = lookups.network_acls([account.public_subnet])[account.public_subnet]
+
+    assert acl.vpc_id == account.vpc and acl.is_default
+    assert account.public_subnet in acl.subnet_ids
+    assert {entry.allow for entry in acl.entries} == {True, False}  # allow all, then deny all
+    assert lookups.network_acls([account.public_subnet]) == {account.public_subnet: acl}
+    assert faults.calls("DescribeNetworkAcls") == 1
+
+
+def test_group_members_are_the_addresses_of_its_enis(
     conn: AwsConnection, limiter: RateLimiter, account: Account
 ) -> None:
     lookups = Ec2Lookups(conn, limiter)
 
-    acl = lookups.network_acl_for_subnet(account.public_subnet)
+    members = lookups.group_members([account.web_sg, "sg-0000000000000dead"])
 
-    assert acl is not None and acl.vpc_id == account.vpc and acl.is_default
-    assert {entry.allow for entry in acl.entries} == {True, False}  # allow all, then deny all
-    assert lookups.network_acl_for_subnet(account.public_subnet) == acl
+    assert members == {account.web_sg: (account.web_ip,), "sg-0000000000000dead": ()}
 
 
 def test_subnets_and_vpcs(conn: AwsConnection, limiter: RateLimiter, account: Account) -> None:
     lookups = Ec2Lookups(conn, limiter)
     subnet = lookups.subnets([account.private_subnet, "subnet-0000000000000dead"])
     assert list(subnet) == [account.private_subnet]
-    assert subnet[account.private_subnet].cidr == "10.0.2.0/24"
+    assert subnet[account.private_subnet].cidrs == ("10.0.2.0/24",)
     assert lookups.vpcs([account.vpc])[account.vpc].cidrs == ("10.0.0.0/16",)
+    in_vpc = lookups.subnets_of_vpc(account.vpc)
+    assert in_vpc is not None
+    assert {s.subnet_id for s in in_vpc} == {account.public_subnet, account.private_subnet}
+
+
+def test_invalidating_a_group_forgets_its_members(
+    conn: AwsConnection, limiter: RateLimiter, account: Account, faults: FaultInjector
+) -> None:
+    lookups = Ec2Lookups(conn, limiter)
+    lookups.group_members([account.web_sg])
+    faults.clear_counts()
+
+    lookups.group_members([account.web_sg])
+    assert faults.calls("DescribeNetworkInterfaces") == 0
+    lookups.invalidate([account.web_sg])
+    lookups.group_members([account.web_sg])
+    assert faults.calls("DescribeNetworkInterfaces") == 1
