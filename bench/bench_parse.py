@@ -150,7 +150,7 @@ def main() -> None:
     result = subprocess.run(
         [PYTHON, "-c", MEMORY_SCRIPT, str(path)], capture_output=True, text=True, check=True
     )
-    rows, steady, peak = result.stdout.split()
+    _rows, steady, peak = result.stdout.split()
     print(f"store memory: {float(steady):.0f} bytes/record steady  target <= 100")
     print(f"peak while parsing: {float(peak):.0f} bytes/record (RSS growth)  target <= 250")
 
@@ -159,7 +159,9 @@ def main() -> None:
         f"append 10,000 records to a {args.records:,}-row store: {appended * 1000:.0f} ms; "
         f"with incremental re-index: {incremental * 1000:.0f} ms  target < 50 ms"
     )
-    print(f"bench process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"bench process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

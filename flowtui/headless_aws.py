@@ -341,3 +341,26 @@ def _apply_view(args: argparse.Namespace) -> None:
     args.search = args.search or view.search_text
     if args.since is None and args.until is None:
         args.view_time_range = view.time_range
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """`flowtui explain --group G RECORD`: which network ACL rule or security group decided it."""
+    import orjson
+
+    from flowtui.sources.network import explain_line
+
+    conn, limiter = open_connection(args)
+    lookups = shared_lookups(conn, limiter)
+    with source_errors():
+        verdict = explain_line(conn, limiter, args.query_group, args.record, None, lookups=lookups)
+    out = sys.stdout
+    if args.output == "json":
+        out.write(orjson.dumps(verdict.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        out.write(verdict.text + "\n")
+        for step in verdict.steps:
+            out.write(f"  - {step}\n")
+        for action in verdict.missing:
+            out.write(f"  missing permission {action}: part of the path could not be checked\n")
+    _notices(conn, limiter, sys.stderr)
+    return 0

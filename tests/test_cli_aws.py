@@ -146,3 +146,24 @@ def test_unknown_group_and_unreachable_endpoint_are_one_line(
     code, _, err = run(["streams", *dead, "--group", "g", "--rate-budget", "50"], capsys)
     assert code != 0
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_explain_names_the_acl_rule_for_a_denied_range(
+    demo: tuple[InProcessEndpoint, DemoAccount], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, account = demo
+    bastion = next(eni for eni in account.enis if eni.name == "bastion")
+    record = (
+        f"2 123456789012 {bastion.id} 203.0.113.32 {bastion.private_ip} 35717 80 6 1 56 "
+        "1795776182 1795776201 REJECT OK"
+    )
+    base = ["explain", *conn(server), "--group", account.main_group]
+    code, out, err = run([*base, record, "--output", "json"], capsys)
+    assert code == 0, err
+    verdict = orjson.loads(out)
+    assert verdict["verdict"] == "nacl-deny"
+    assert verdict["rule"]["type"] == "network-acl" and verdict["rule"]["number"] == 50
+    code, out, _ = run([*base, record], capsys)
+    assert "is denied by network ACL" in out and "rule 50" in out
+    code, _, err = run([*base, "2 1 eni-1 not a record"], capsys)
+    assert code != 0 and "does not parse" in err and "Traceback" not in err

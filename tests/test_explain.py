@@ -221,12 +221,23 @@ def test_an_icmp_rule_for_all_types_matches_a_ping() -> None:
 def test_an_icmp_rule_for_one_type_is_possible_but_not_certain() -> None:
     echo_only = entry(100, "0.0.0.0/0", protocol=1, icmp=(8, -1))
     verdict = explain(inbound(protocol=1, dstport=0, srcport=0), network(web_acl=(echo_only,)))
-    assert verdict.kind == "unknown"
+    # The ACL may or may not let it in; the group drops an inbound ping either way.
+    assert verdict.kind == "sg-no-allow"
+    assert "unless it is a response" in verdict.text
     assert any(
         "rule 100 (allow 0.0.0.0/0 ICMP type 8 (echo request)) may match: "
         "flow logs do not record ICMP types" in s
         for s in verdict.steps
     )
+
+
+def test_an_icmp_type_rule_leaves_the_verdict_unknown_when_the_group_allows_pings() -> None:
+    echo_only = entry(100, "0.0.0.0/0", protocol=1, icmp=(8, -1))
+    pings = SecurityGroup("sg-0123", "web", "vpc-1", (rule("0.0.0.0/0", protocol=1), EGRESS_ALL))
+    verdict = explain(
+        inbound(protocol=1, dstport=0, srcport=0), network(web_acl=(echo_only,), groups=(pings,))
+    )
+    assert verdict.kind == "unknown"
 
 
 def test_an_icmp_type_rule_that_agrees_with_the_outcome_does_not_cloud_it() -> None:
@@ -739,3 +750,20 @@ def test_both_group_calls_denied_are_both_named() -> None:
         "the rules of sg-0123 (web) are not known (ec2:DescribeSecurityGroupRules and "
         "ec2:DescribeSecurityGroups were denied)" in verdict.text
     )
+
+
+def test_an_allowed_reject_without_reject_reason_field_mentions_block_public_access() -> None:
+    record = {
+        "interface-id": "eni-web",
+        "srcaddr": "203.0.113.5",
+        "dstaddr": "10.0.1.10",
+        "srcport": 40000,
+        "dstport": 22,
+        "protocol": 6,
+        "action": "REJECT",
+    }
+    without = explain(FlowFacts.from_record(record), network())
+    assert without.kind == "allowed"
+    assert "Block Public Access would look the same" in without.text
+    with_field = explain(FlowFacts.from_record({**record, "reject-reason": None}), network())
+    assert "Block Public Access" not in with_field.text

@@ -106,6 +106,8 @@ class FlowFacts:
     action: str | None = None
     reject_reason: str | None = None
     tcp_flags: int | None = None
+    #: False when the record's format has no reject-reason field (before version 8).
+    has_reject_reason: bool = True
 
     def __post_init__(self) -> None:
         for name, address in (
@@ -150,6 +152,7 @@ class FlowFacts:
             action=_record_text(record, "action"),
             reject_reason=_record_text(record, "reject-reason"),
             tcp_flags=_record_int(record, "tcp-flags"),
+            has_reject_reason="reject-reason" in record,
         )
 
 
@@ -667,7 +670,21 @@ def _check_groups(
     forward = _evaluate_groups(eni, packet, direction, trace)
     if forward.outcome is not _Outcome.DENY:
         return forward
-    return _as_response(eni, packet, direction, flow, trace) or forward
+    response = _as_response(eni, packet, direction, flow, trace)
+    if response is None:
+        return forward
+    guessed = response.outcome is _Outcome.ALLOW and not _certain_response(flow, packet)
+    if guessed and direction == "inbound" and flow.action == "REJECT":
+        # Unsolicited inbound traffic (pings, scans) is the common REJECT; that it answers a
+        # connection the instance opened is only a guess from ports or ICMP, so the groups'
+        # denial of the packet as it stands is the likelier cause. The alternative is said.
+        trace.step(
+            "That it is a response is only a guess from the record, so for an inbound REJECT "
+            "the groups' denial of the packet as it stands is the likelier cause"
+        )
+        caveat = f" (unless it is a response the groups let through: {response.as_response})"
+        return replace(forward, summary=forward.summary + caveat)
+    return response
 
 
 def _evaluate_groups(
@@ -761,6 +778,15 @@ def _response_evidence(flow: FlowFacts, packet: _Packet) -> str | None:
     return None
 
 
+def _certain_response(flow: FlowFacts, packet: _Packet) -> bool:
+    """Only SYN-ACK proves a response; ports and ICMP only suggest one."""
+    return (
+        packet.protocol == TCP
+        and flow.tcp_flags is not None
+        and flow.tcp_flags & _SYN_ACK == _SYN_ACK
+    )
+
+
 def _as_response(
     eni: Eni, packet: _Packet, direction: Direction, flow: FlowFacts, trace: _Trace
 ) -> _GroupFinding | None:
@@ -844,9 +870,15 @@ def _allowed_text(flow: FlowFacts, groups: _GroupFinding) -> str:
     if flow.action == "ACCEPT":
         return f"Today's rules allow this flow{how}, as the record's ACCEPT says."
     if flow.action == "REJECT":
+        bpa = (
+            ""
+            if flow.has_reject_reason
+            else " This record's format has no reject-reason field (version 8), so a rejection "
+            "by VPC Block Public Access would look the same."
+        )
         return (
             f"Today's rules allow this flow{how}: the REJECT may be a packet after the "
-            f"connection closed, or the rules changed since the record ({_HISTORY})."
+            f"connection closed, or the rules changed since the record ({_HISTORY}).{bpa}"
         )
     return f"Today's rules allow this flow{how}."
 
