@@ -1,0 +1,143 @@
+"""The seam between the app and the data side: plain rows in, a filling store out.
+
+The app never fetches or parses. It asks a `Backend` (implemented by the source wiring) for
+lists of groups and streams, for find results, and to open a `Feed`: a record store the source
+fills from its own threads. Backend methods are called from worker threads and may block;
+they raise an exception with a one-line `.message` (the sources' `SourceError`) on failure.
+
+While a feed is open, the source reports through the `FeedReporter` it was given (thread-safe):
+API calls, throttling, fetch progress, and what addresses and interfaces belong to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from flowtui.core.query import Query
+from flowtui.core.store import RecordStore
+from flowtui.ui.formatting import Ownership
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """One log group in the group list."""
+
+    name: str
+    is_flow_log: bool = False
+    #: One short description per flow-log format delivered here ("default v2", "custom v5").
+    formats: tuple[str, ...] = ()
+    #: Delivery status of the flow logs writing here: "" unknown, "ok", else the failure.
+    delivery: str = ""
+    #: Coverage warnings ("ACCEPT-only flow log", "delivery failed: ...").
+    warnings: tuple[str, ...] = ()
+    stored_bytes: int | None = None
+    last_event_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRow:
+    """One log stream (normally one ENI) in the stream list."""
+
+    name: str
+    eni_id: str | None = None
+    name_tag: str = ""
+    #: Interface type ("interface", "nat_gateway", "lambda"...).
+    kind: str = ""
+    instance_id: str = ""
+    addresses: tuple[str, ...] = ()
+    last_event_ms: int | None = None
+    last_ingestion_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FindHit:
+    """Where an IP, instance id or Name tag leads; `group` None means no flow log covers it."""
+
+    eni_id: str | None
+    description: str
+    group: str | None = None
+    stream: str | None = None
+    #: Why it is not covered (when `group` is None).
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """What the source reports about an open feed, for the status bar."""
+
+    api_calls: int = 0
+    throttled: bool = False
+    reconnecting: bool = False
+    fetching: bool = False
+    #: Fetch progress from 0 to 1 while fetching, None when unknown.
+    progress: float | None = None
+    #: One line worth showing ("waiting 2 s after throttling", the last error); may be "".
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchEstimate:
+    """The source's guess at a fetch's size; `large` asks the user before fetching."""
+
+    events: int | None
+    large: bool
+    text: str
+
+
+@dataclass(frozen=True, eq=False)
+class Feed:
+    """A store being filled by a source; compared by identity."""
+
+    store: RecordStore
+    source_name: str
+    ownership: Ownership = field(default_factory=Ownership)
+
+
+class FeedReporter(Protocol):
+    """How a source talks back about an open feed; every method is safe from any thread."""
+
+    def status(self, status: FeedStatus) -> None: ...
+
+    def ownership(self, ownership: Ownership) -> None: ...
+
+    def error(self, message: str) -> None: ...
+
+
+class Backend(Protocol):
+    def list_groups(self) -> Sequence[GroupRow]: ...
+
+    def list_streams(self, group: str) -> Sequence[StreamRow]: ...
+
+    def find(self, text: str) -> Sequence[FindHit]: ...
+
+    def estimate(self, query: Query) -> FetchEstimate | None:
+        """The expected size of fetching `query` (None: no idea, just fetch)."""
+        ...
+
+    def open(self, query: Query, reporter: FeedReporter) -> Feed:
+        """Start fetching `query` into a new store and return at once."""
+        ...
+
+    def refetch(self, feed: Feed, query: Query) -> None:
+        """Clear the feed's store and fetch `query` (a new time range, or the same again)."""
+        ...
+
+    def fetch_more(self, feed: Feed, query: Query) -> None:
+        """Fetch `query` (an earlier time slice) into the feed without clearing it."""
+        ...
+
+    def set_follow(self, feed: Feed, follow: bool) -> None:
+        """Start or stop tailing new events into the feed."""
+        ...
+
+    def close(self, feed: Feed) -> None:
+        """The explorer showing the feed was closed: stop its fetches."""
+        ...
+
+
+def error_text(error: BaseException) -> str:
+    """The one line to show for a backend failure."""
+    message = getattr(error, "message", None)
+    return message if isinstance(message, str) and message else f"{type(error).__name__}: {error}"

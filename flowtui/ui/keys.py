@@ -1,0 +1,127 @@
+"""The key table: every binding's id, default keys, action and help text, in one place.
+
+Screens build their `BINDINGS` from these specs, the help screen lists them, and the user's
+keymap (`keymap` in config.json: binding id -> keys) is checked against their ids. Ids use
+underscores, as the settings file does (`{"save_view": "ctrl+s"}`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingType
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    id: str
+    keys: str
+    action: str
+    description: str
+    #: Shown in the footer (the rest only in the help screen).
+    footer: bool = False
+    key_display: str | None = None
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys,
+            self.action,
+            self.description,
+            show=self.footer,
+            key_display=self.key_display,
+            priority=self.priority,
+            id=self.id,
+        )
+
+
+def bindings(specs: Iterable[KeySpec]) -> list[BindingType]:
+    return [spec.binding() for spec in specs]
+
+
+MOVE_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("cursor_up", "up,k", "cursor_up", "Row up", key_display="↑ k"),
+    KeySpec("cursor_down", "down,j", "cursor_down", "Row down", key_display="↓ j"),
+    KeySpec("cursor_left", "left,h", "cursor_left", "Column left", key_display="← h"),
+    KeySpec("cursor_right", "right,l", "cursor_right", "Column right", key_display="→ l"),
+    KeySpec("page_up", "pageup", "page_up", "Page up", key_display="PgUp"),
+    KeySpec("page_down", "pagedown", "page_down", "Page down", key_display="PgDn"),
+    KeySpec("first_row", "g,home", "first_row", "First row", key_display="g Home"),
+    KeySpec(
+        "last_row", "G,end", "last_row", "Last row (and stick to new rows)", key_display="G End"
+    ),
+)
+
+EXPLORER_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("detail", "enter", "toggle_detail", "Detail", footer=True, key_display="⏎"),
+    KeySpec("follow", "F", "toggle_follow", "Follow", footer=True),
+    KeySpec("time_range", "T", "time_range", "Time range", footer=True),
+    KeySpec("utc_local", "t", "toggle_local_time", "UTC/local time"),
+    KeySpec("filter", "f", "open_filter", "Filter", footer=True),
+    KeySpec("search", "slash", "open_search", "Search", footer=True, key_display="/"),
+    KeySpec("search_next", "n", "search_next", "Next match"),
+    KeySpec("search_previous", "N", "search_previous", "Previous match"),
+    KeySpec("filter_to", "equals_sign", "quick_filter(False)", "Filter to cell", key_display="="),
+    KeySpec(
+        "filter_out", "exclamation_mark", "quick_filter(True)", "Exclude cell", key_display="!"
+    ),
+    KeySpec(
+        "sort_ascending", "left_square_bracket", "sort(False)", "Sort ascending", key_display="["
+    ),
+    KeySpec(
+        "sort_descending", "right_square_bracket", "sort(True)", "Sort descending", key_display="]"
+    ),
+    KeySpec("columns", "c", "columns", "Columns"),
+    KeySpec(
+        "value_counts", "number_sign", "later('value_counts')", "Value counts", key_display="#"
+    ),
+    KeySpec("stats", "s", "later('stats')", "Stats"),
+    KeySpec("explain", "x", "later('explain')", "Explain record"),
+    KeySpec("copy_record", "y", "copy_record", "Copy record"),
+    KeySpec("copy_field", "Y", "copy_field", "Copy field"),
+    KeySpec("export", "e", "later('export')", "Export"),
+    KeySpec("save_view", "ctrl+s", "later('save_view')", "Save view", key_display="^s"),
+    KeySpec("views", "v", "later('views')", "Views"),
+    KeySpec("refetch", "r", "refetch", "Refetch"),
+)
+
+LIST_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("list_filter", "f,slash", "focus_filter", "Filter", footer=True, key_display="f /"),
+    KeySpec("toggle_selection", "space", "toggle_selection", "Select", footer=True),
+    KeySpec("select_all", "a", "select_all", "Select all", footer=True),
+    KeySpec("open", "enter", "open", "Open", footer=True, key_display="⏎"),
+)
+
+APP_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("back", "escape", "go_back(False)", "Back"),
+    KeySpec("quit", "q", "go_back(True)", "Back/quit", footer=True),
+    KeySpec("find", "ctrl+f", "find", "Find ENI", footer=True, key_display="^f"),
+    KeySpec("help", "question_mark", "help", "Help", footer=True, key_display="?"),
+)
+
+#: The command palette binding is Textual's own (App.COMMAND_PALETTE_BINDING); listed for help.
+PALETTE_HELP = ("ctrl+p", "Command palette: themes, toggles")
+
+HELP_SECTIONS: tuple[tuple[str, tuple[KeySpec, ...]], ...] = (
+    ("Move", MOVE_KEYS),
+    ("Flow table", EXPLORER_KEYS),
+    ("Group and stream lists", LIST_KEYS),
+    ("Everywhere", APP_KEYS),
+)
+
+ALL_KEYS: tuple[KeySpec, ...] = MOVE_KEYS + EXPLORER_KEYS + LIST_KEYS + APP_KEYS
+BINDING_IDS = frozenset(spec.id for spec in ALL_KEYS)
+
+
+def unknown_keymap_ids(keymap: Mapping[str, str]) -> list[str]:
+    """Ids in a user keymap that name no binding (most likely typos)."""
+    return sorted(set(keymap) - BINDING_IDS)
+
+
+def keys_for(spec: KeySpec, keymap: Mapping[str, str]) -> str:
+    """The keys a binding answers to after the user's keymap, for display."""
+    keys = keymap.get(spec.id)
+    if keys is not None:
+        return keys
+    return spec.key_display or spec.keys
