@@ -438,3 +438,18 @@ def test_every_matching_record_matches_the_pushed_pattern(
         assert selected, f"{text!r} keeps {record} but {result.pattern} does not select it"
     if result.exact:
         assert selected == kept, f"{result.pattern} claims to be exact for {text!r}"
+
+
+def test_a_narrower_filter_stays_within_the_loaded_pattern_and_a_wider_one_does_not() -> None:
+    from flowtui.core.pushdown import pattern_within
+
+    def pattern(text: str) -> str | None:
+        return to_filter_pattern(parse_filter(text), [DEFAULT_FORMAT]).pattern
+
+    loaded = pattern("action=reject")
+    assert pattern_within(pattern("action=reject dstport=22"), loaded)
+    assert pattern_within(pattern("action=reject"), loaded)
+    assert not pattern_within(pattern("dstport=22"), loaded)
+    assert not pattern_within(pattern("action=accept"), loaded)
+    assert pattern_within(pattern("dstport=22"), None)  # everything was loaded
+    assert not pattern_within(None, loaded)  # no pattern now: everything is wanted

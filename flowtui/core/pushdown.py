@@ -416,6 +416,27 @@ def matches_pattern(pattern: str, line: str) -> bool:
     return all(_slot_matches(slot, token) for slot, token in zip(slots, tokens, strict=True))
 
 
+def pattern_within(narrow: str | None, wide: str | None) -> bool:
+    """True when every line `narrow` selects is surely selected by `wide` too.
+
+    Sufficient, not necessary: the patterns must have the same slots, and each slot of `wide`
+    is either unconstrained or the very same condition as in `narrow`. That is what adding
+    terms to a filter produces, so narrowing a filter never needs a refetch.
+    """
+    if wide is None:
+        return True
+    if narrow is None:
+        return False
+    narrow_slots = [slot.strip() for slot in _split_outside_quotes(_strip_brackets(narrow), ",")]
+    wide_slots = [slot.strip() for slot in _split_outside_quotes(_strip_brackets(wide), ",")]
+    if len(narrow_slots) != len(wide_slots):
+        return False
+    return all(
+        _NAME.match(mine) is not None or mine == theirs
+        for mine, theirs in zip(wide_slots, narrow_slots, strict=True)
+    )
+
+
 def _strip_brackets(pattern: str) -> str:
     text = pattern.strip()
     if not (text.startswith("[") and text.endswith("]")):

@@ -35,6 +35,7 @@ from flowtui.ui.messages import (
     ExplorerAction,
     FeedFailed,
     FeedStatusChanged,
+    FilterApplied,
     FollowChanged,
     OpenExplorer,
     OpenStreams,
@@ -339,6 +340,11 @@ class FlowApp(App[int]):
             self._call_backend("fetch_more", lambda: self.backend.fetch_more(feed, query))
         else:
             self._call_backend("refetch", lambda: self.backend.refetch(feed, query))
+
+    @on(FilterApplied)
+    def _filter_applied(self, message: FilterApplied) -> None:
+        feed, query = message.feed, message.query
+        self._call_backend("filter", lambda: self.backend.filter_applied(feed, query))
 
     @on(FollowChanged)
     def _follow_changed(self, message: FollowChanged) -> None:

@@ -11,12 +11,14 @@ API calls, throttling, fetch progress, and what addresses and interfaces belong 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from flowtui.core.explain import Verdict
 from flowtui.core.query import Query
 from flowtui.core.store import RecordStore
+from flowtui.core.views import ViewSource
 from flowtui.ui.formatting import Ownership
 
 
@@ -75,6 +77,8 @@ class FeedStatus:
     progress: float | None = None
     #: One line worth showing ("waiting 2 s after throttling", the last error); may be "".
     detail: str = ""
+    #: Whether part of the filter was sent to the source ("push-down"), for the status bar.
+    pushdown: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +132,30 @@ class Backend(Protocol):
         """Fetch `query` (an earlier time slice) into the feed without clearing it."""
         ...
 
+    def filter_applied(self, feed: Feed, query: Query) -> None:
+        """The explorer applied `query.filter_text`: refetch if the loaded rows were narrowed
+        by an earlier push-down that the new filter does not stay within."""
+        ...
+
     def set_follow(self, feed: Feed, follow: bool) -> None:
         """Start or stop tailing new events into the feed."""
         ...
 
     def close(self, feed: Feed) -> None:
         """The explorer showing the feed was closed: stop its fetches."""
+        ...
+
+    def explain(self, record: Mapping[str, object], refresh: bool = False) -> Verdict:
+        """Which network ACL rule or security group decides `record` under today's rules.
+
+        `record` holds the fields of the record's own format (AWS names; IPv4 addresses as
+        integers with their '<field>_v6' companions). `refresh` reads the rules again instead
+        of from the cache.
+        """
+        ...
+
+    def view_source(self, group: str, streams: Sequence[str]) -> ViewSource:
+        """Where a saved view of `group` should load from again (never credentials)."""
         ...
 
 

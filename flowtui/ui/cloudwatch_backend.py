@@ -16,7 +16,7 @@ from dataclasses import replace
 from flowtui.core.config import Settings
 from flowtui.core.filter import FilterError, parse_filter
 from flowtui.core.formats import LogFormat
-from flowtui.core.pushdown import to_filter_pattern
+from flowtui.core.pushdown import pattern_within, to_filter_pattern
 from flowtui.core.query import Query
 from flowtui.core.store import RecordStore
 from flowtui.sources.aws import AwsConnection, ConnectionOptions, SourceError, connect
@@ -58,6 +58,10 @@ class CloudWatchBackend:
         self._groups: dict[str, LogGroupInfo] = {}
         self._streams: dict[str, list[StreamInfo]] = {}
         self._feeds: dict[Feed, LiveFeed] = {}
+        #: The filter pattern each feed's rows were fetched with (None: everything).
+        self._patterns: dict[Feed, str | None] = {}
+        #: What the status bar says about push-down, per feed.
+        self._pushdown_notes: dict[Feed, str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -116,25 +120,47 @@ class CloudWatchBackend:
             self.limiter,
             store,
             formats,
-            on_state=lambda state: reporter.status(_status(state)),
+            on_state=lambda state: reporter.status(_status(state, self._pushdown_text(feed))),
             on_error=reporter.error,
             lookback_s=self.settings.lookback_minutes * 60,
         )
         with self._lock:
             self._feeds[feed] = live
-        live.load(self._with_pushdown(query, formats), clear=False)
+        self._load(feed, query, clear=False)
         threading.Thread(
             target=self._report_ownership, args=(query.group, reporter), daemon=True
         ).start()
         return feed
 
     def refetch(self, feed: Feed, query: Query) -> None:
-        live = self._feeds[feed]
-        live.load(self._with_pushdown(query, self._formats(query.group)), clear=True)
+        self._load(feed, query, clear=True)
 
     def fetch_more(self, feed: Feed, query: Query) -> None:
-        live = self._feeds[feed]
-        live.load(self._with_pushdown(query, self._formats(query.group)), clear=False)
+        self._load(feed, query, clear=False)
+
+    def filter_applied(self, feed: Feed, query: Query) -> None:
+        """Narrowing works on the loaded rows; a filter that widens past what an earlier
+        push-down loaded refetches the time range (with the new pattern)."""
+        with self._lock:
+            loaded = self._patterns.get(feed)
+        wanted = self._pushdown(query)[0].pushdown_pattern
+        if not pattern_within(wanted, loaded):
+            self._load(feed, query, clear=True)
+
+    def _load(self, feed: Feed, query: Query, *, clear: bool) -> None:
+        pushed, note = self._pushdown(query)
+        with self._lock:
+            live = self._feeds[feed]
+            # More rows ("load earlier") keep the loaded pattern: they are fetched with it.
+            if clear or feed not in self._patterns:
+                self._patterns[feed] = pushed.pushdown_pattern
+                self._pushdown_notes[feed] = note
+            else:
+                pushed = replace(pushed, pushdown_pattern=self._patterns[feed])
+        live.load(pushed, clear=clear)
+
+    def _pushdown_text(self, feed: Feed) -> str:
+        return self._pushdown_notes.get(feed, "")
 
     def set_follow(self, feed: Feed, follow: bool) -> None:
         self._feeds[feed].follow(follow)
@@ -142,6 +168,8 @@ class CloudWatchBackend:
     def close(self, feed: Feed) -> None:
         with self._lock:
             live = self._feeds.pop(feed, None)
+            self._patterns.pop(feed, None)
+            self._pushdown_notes.pop(feed, None)
         if live is not None:
             live.close()
 
@@ -155,17 +183,25 @@ class CloudWatchBackend:
         formats = [f.format for f in flow_logs or () if f.format is not None]
         return list(dict.fromkeys(formats)) or None
 
-    def _with_pushdown(self, query: Query, formats: list[LogFormat] | None) -> Query:
-        """The part of the filter CloudWatch can evaluate (a superset), sent with the fetch."""
-        if not query.filter_text or not formats:
-            return replace(query, pushdown_pattern=None)
+    def _pushdown(self, query: Query) -> tuple[Query, str]:
+        """The query with the part of its filter CloudWatch can evaluate (a superset of the
+        matching records; the whole filter is applied again locally), and a status note."""
+        formats = self._formats(query.group)
+        plain = replace(query, pushdown_pattern=None)
+        if not query.filter_text:
+            return plain, ""
+        if not formats:
+            return plain, "no push-down: the group's formats are unknown"
         try:
-            result = to_filter_pattern(
-                parse_filter(query.filter_text), formats, now_s=int(time.time())
-            )
+            ast = parse_filter(query.filter_text)
+            result = to_filter_pattern(ast, formats, now_s=int(time.time()))
         except FilterError:
-            return replace(query, pushdown_pattern=None)
-        return replace(query, pushdown_pattern=result.pattern)
+            return plain, ""
+        if result.pattern is None:
+            why = result.dropped[0] if result.dropped else "nothing in the filter can be sent"
+            return plain, f"no push-down: {why}"
+        exactly = "exact" if result.exact else "superset"
+        return replace(query, pushdown_pattern=result.pattern), f"push-down: on ({exactly})"
 
     def _report_ownership(self, group: str, reporter: FeedReporter) -> None:
         """What each address and ENI belongs to, from the group's streams (one EC2 lookup)."""
@@ -232,8 +268,9 @@ def _stream_row(stream: StreamInfo) -> StreamRow:
     )
 
 
-def _status(state: FeedState) -> FeedStatus:
+def _status(state: FeedState, pushdown: str) -> FeedStatus:
     return FeedStatus(
+        pushdown=pushdown,
         api_calls=state.calls,
         throttled=state.throttled,
         reconnecting=state.reconnecting,

@@ -64,6 +64,14 @@ class RefetchRequested(Message):
 
 
 @dataclass
+class FilterApplied(Message):
+    """The explorer applied a new filter (never sent per keystroke)."""
+
+    feed: Feed
+    query: Query
+
+
+@dataclass
 class FollowChanged(Message):
     feed: Feed
     follow: bool

@@ -2,21 +2,40 @@
 
 A small VPC: two web servers behind the internet, a database, a bastion, a NAT gateway and the
 VPC resolver; SSH probes from the internet are rejected, the database refuses the bastion's
-RDP, one interface reports NODATA and one SKIPDATA. Every record is a default-format (v2)
+RDP, one interface reports NODATA and one SKIPDATA. Its network (`sample_network`) explains
+those REJECTs: the public subnet's network ACL denies SSH from 203.0.113.0/24, the bastion's
+security group allows SSH from the office (198.51.100.0/24) only, and the database's group
+allows PostgreSQL from the web servers only. Every record is a default-format (v2)
 line; timestamps count from SAMPLE_EPOCH (2025-11-27 10:00:00 UTC) and the clock stands an
 hour later. Some names are hostile on purpose: markup and escape sequences must show as text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flowtui.core.events import EventBatch, event_id_hash
+from flowtui.core.explain import FlowFacts, RecordError, Verdict, explain
 from flowtui.core.formats import DEFAULT_FORMAT
 from flowtui.core.ingest import Ingestor
+from flowtui.core.netmodel import (
+    ALL_PROTOCOLS,
+    TCP,
+    AclEntry,
+    Eni,
+    GroupIdentifier,
+    NetworkAcl,
+    NetworkModel,
+    SecurityGroup,
+    SgRule,
+    Subnet,
+    Traffic,
+    Vpc,
+)
 from flowtui.core.query import Query, TimeRange
 from flowtui.core.store import RecordStore
+from flowtui.core.views import ViewSource
 from flowtui.ui.backend import (
     Feed,
     FeedReporter,
@@ -31,8 +50,20 @@ from flowtui.ui.formatting import Ownership
 SAMPLE_EPOCH = 1_764_237_600
 SAMPLE_NOW = SAMPLE_EPOCH + 3600
 ACCOUNT = "123456789012"
+REGION = "eu-west-1"
 GROUP = "/vpc/flow-logs/prod"
 HOSTILE_TEXT = "[bold]boom[/] \x1b[31mred\x1b[0m [link=http://x]y[/link]"
+
+
+VPC_ID = "vpc-0a1b2c3d4e5f6a000"
+PUBLIC_SUBNET = Subnet("subnet-0a1b2c3d4e5f6b000", VPC_ID, ("10.0.0.0/24",), "public")
+WEB_SUBNET = Subnet("subnet-0a1b2c3d4e5f6b001", VPC_ID, ("10.0.1.0/24",), "web")
+DB_SUBNET = Subnet("subnet-0a1b2c3d4e5f6b002", VPC_ID, ("10.0.2.0/24",), "database")
+BASTION_SG = GroupIdentifier("sg-0a1b2c3d4e5f6c000", "bastion")
+WEB_SG = GroupIdentifier("sg-0a1b2c3d4e5f6c001", "web")
+DB_SG = GroupIdentifier("sg-0a1b2c3d4e5f6c002", "database")
+OFFICE_CIDR = "198.51.100.0/24"
+BLOCKED_CIDR = "203.0.113.0/24"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +73,33 @@ class Host:
     name: str
     kind: str = "interface"
     instance: str = ""
+    subnet: Subnet = WEB_SUBNET
+    groups: tuple[GroupIdentifier, ...] = ()
 
 
-WEB1 = Host("eni-0a1b2c3d4e5f60001", "10.0.1.10", "web-1", instance="i-0aa11bb22cc33dd01")
-WEB2 = Host("eni-0a1b2c3d4e5f60002", "10.0.1.11", "web-2", instance="i-0aa11bb22cc33dd02")
-DB1 = Host("eni-0a1b2c3d4e5f60003", "10.0.2.20", "db-1", instance="i-0aa11bb22cc33dd03")
-BASTION = Host("eni-0a1b2c3d4e5f60004", "10.0.0.10", "bastion", instance="i-0aa11bb22cc33dd04")
-NAT = Host("eni-0a1b2c3d4e5f60005", "10.0.0.5", "nat-gw-a", kind="nat_gateway")
+WEB1 = Host(
+    "eni-0a1b2c3d4e5f60001", "10.0.1.10", "web-1", instance="i-0aa11bb22cc33dd01", groups=(WEB_SG,)
+)
+WEB2 = Host(
+    "eni-0a1b2c3d4e5f60002", "10.0.1.11", "web-2", instance="i-0aa11bb22cc33dd02", groups=(WEB_SG,)
+)
+DB1 = Host(
+    "eni-0a1b2c3d4e5f60003",
+    "10.0.2.20",
+    "db-1",
+    instance="i-0aa11bb22cc33dd03",
+    subnet=DB_SUBNET,
+    groups=(DB_SG,),
+)
+BASTION = Host(
+    "eni-0a1b2c3d4e5f60004",
+    "10.0.0.10",
+    "bastion",
+    instance="i-0aa11bb22cc33dd04",
+    subnet=PUBLIC_SUBNET,
+    groups=(BASTION_SG,),
+)
+NAT = Host("eni-0a1b2c3d4e5f60005", "10.0.0.5", "nat-gw-a", kind="nat_gateway", subnet=PUBLIC_SUBNET)
 HOSTS = (WEB1, WEB2, DB1, BASTION, NAT)
 RESOLVER = "10.0.0.2"
 CLIENTS = ("203.0.113.7", "198.51.100.23", "203.0.113.99", "192.0.2.44")
@@ -211,6 +262,14 @@ def sample_streams() -> list[StreamRow]:
     return rows
 
 
+class SampleError(Exception):
+    """What the sample backend raises: one line in `.message`, as the sources' errors do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 @dataclass
 class SampleBackend:
     """A backend over the fixed store: records what the app asked for, fetches nothing."""
@@ -222,6 +281,7 @@ class SampleBackend:
     large_fetch: bool = False
     calls: list[tuple[str, object]] = field(default_factory=list)
     reporter: FeedReporter | None = None
+    network: NetworkModel = field(default_factory=sample_network)
 
     def list_groups(self) -> Sequence[GroupRow]:
         self.calls.append(("list_groups", None))
@@ -271,11 +331,98 @@ class SampleBackend:
     def fetch_more(self, feed: Feed, query: Query) -> None:
         self.calls.append(("fetch_more", query))
 
+    def filter_applied(self, feed: Feed, query: Query) -> None:
+        """The sample rows are all local: a filter never needs a refetch."""
+
     def set_follow(self, feed: Feed, follow: bool) -> None:
         self.calls.append(("set_follow", follow))
 
     def close(self, feed: Feed) -> None:
         self.calls.append(("close", None))
+
+    def explain(self, record: Mapping[str, object], refresh: bool = False) -> Verdict:
+        self.calls.append(("explain", dict(record)))
+        try:
+            flow = FlowFacts.from_record(record)
+        except RecordError as error:
+            raise SampleError(f"cannot explain the record: {error}") from None
+        return explain(flow, self.network)
+
+    def view_source(self, group: str, streams: Sequence[str]) -> ViewSource:
+        self.calls.append(("view_source", group))
+        return ViewSource(group, profile=None, region=REGION, streams=tuple(streams))
+
+
+def _allow_all(number: int, egress: bool) -> AclEntry:
+    return AclEntry(number, egress, True, "0.0.0.0/0", Traffic(ALL_PROTOCOLS))
+
+
+def _egress_anywhere() -> SgRule:
+    return SgRule(True, Traffic(ALL_PROTOCOLS), "cidr", "0.0.0.0/0", "sgr-egress")
+
+
+def sample_network() -> NetworkModel:
+    """Today's rules of the sample VPC (see the module docstring for what they decide)."""
+    public_acl = NetworkAcl(
+        "acl-0a1b2c3d4e5f6d000",
+        VPC_ID,
+        subnet_ids=(PUBLIC_SUBNET.subnet_id,),
+        entries=(
+            AclEntry(100, False, False, BLOCKED_CIDR, Traffic(TCP, ports=(22, 22))),
+            _allow_all(200, egress=False),
+            _allow_all(100, egress=True),
+        ),
+        name="public",
+    )
+    default_acl = NetworkAcl(
+        "acl-0a1b2c3d4e5f6d001",
+        VPC_ID,
+        is_default=True,
+        entries=(_allow_all(100, egress=False), _allow_all(100, egress=True)),
+    )
+    groups = (
+        SecurityGroup(
+            BASTION_SG.group_id,
+            BASTION_SG.name,
+            VPC_ID,
+            (
+                SgRule(False, Traffic(TCP, ports=(22, 22)), "cidr", OFFICE_CIDR, "sgr-office"),
+                _egress_anywhere(),
+            ),
+        ),
+        SecurityGroup(
+            WEB_SG.group_id,
+            WEB_SG.name,
+            VPC_ID,
+            (
+                SgRule(False, Traffic(TCP, ports=(443, 443)), "cidr", "0.0.0.0/0", "sgr-https"),
+                _egress_anywhere(),
+            ),
+        ),
+        SecurityGroup(
+            DB_SG.group_id,
+            DB_SG.name,
+            VPC_ID,
+            (
+                SgRule(
+                    False, Traffic(TCP, ports=(5432, 5432)), "group", WEB_SG.group_id, "sgr-pg"
+                ),
+                _egress_anywhere(),
+            ),
+        ),
+    )
+    enis = [
+        Eni(host.eni, host.subnet.subnet_id, VPC_ID, host.kind, (host.address,), groups=host.groups)
+        for host in HOSTS
+    ]
+    return NetworkModel.build(
+        enis=enis,
+        subnets=(PUBLIC_SUBNET, WEB_SUBNET, DB_SUBNET),
+        vpcs=(Vpc(VPC_ID, ("10.0.0.0/16",)),),
+        acls=(public_acl, default_acl),
+        security_groups=groups,
+        group_members={WEB_SG.group_id: (WEB1.address, WEB2.address)},
+    )
 
 
 def sample_query() -> Query:

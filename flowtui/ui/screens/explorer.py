@@ -48,6 +48,7 @@ from flowtui.ui.messages import (
     ExplorerAction,
     FeedFailed,
     FeedStatusChanged,
+    FilterApplied,
     FollowChanged,
     OwnershipChanged,
     RefetchRequested,
@@ -401,6 +402,8 @@ class ExplorerScreen(Screen[None]):
             return False
         self._rebuild(snapshot)
         self._update_status()
+        self.flow_query = replace(self.flow_query, filter_text=self.filter_text)
+        self.post_message(FilterApplied(self.feed, self.flow_query))
         return True
 
     def action_open_filter(self) -> None:

@@ -78,6 +78,8 @@ def status_parts(info: StatusInfo) -> list[_Part]:
         parts.append(_Part(f"{info.events_per_s:,.0f} ev/s", 6))
     if feed.api_calls:
         parts.append(_Part(f"{feed.api_calls:,} API calls", 7))
+    if feed.pushdown:
+        parts.append(_Part(feed.pushdown, 7))
     if info.source:
         parts.append(_Part(sanitize(info.source), 8))
     if feed.detail:
