@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Subcommand -> "module:function"; imported only when used, so `flowtui --help` stays fast.
 _HANDLERS = {
-    "app": "flowtui.ui.launch:run_app",
+    "app": "flowtui.headless:run_app",
     "query": "flowtui.headless:run_query",
     "demo": "flowtui.headless:run_demo",
     "groups": "flowtui.headless_aws:run_groups",
