@@ -196,7 +196,7 @@ class RecordStore:
         if self._chunks and self._chunks[-1].height + batch.height <= CHUNK_ROWS:
             self._chunks[-1] = pl.concat([self._chunks[-1], batch], rechunk=True)
         else:
-            self._chunks.append(batch.rechunk())
+            self._chunks.append(batch)
 
     def _evict(self) -> int:
         evicted = 0

@@ -16,7 +16,7 @@ from typing import BinaryIO, Literal
 from flowtui.core.fastpath import line_count
 from flowtui.core.tabular import looks_like_csv_header
 
-BLOCK_BYTES = 8 * 1024 * 1024
+BLOCK_BYTES = 12 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
