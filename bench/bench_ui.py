@@ -11,7 +11,10 @@ bytes instead of writing them. Printed:
 - key latency while N rows are parsed into the store in a thread: p50, p95, max (target: p95
   under 100 ms);
 - terminal bytes per page-down, and per idle second with follow on (target: under 100 B/s)
-  with the CPU used while idle (target: under 2%).
+  with the CPU used while idle (target: under 2%);
+- the stats view (`s`, issue 7) at N rows: ms from the key until its tables and chart are on
+  screen, over every row and over a filtered view (informational: the 200 ms target of
+  issue 7 is per table, and bench_stats.py checks it).
 Exits 1 when a target is missed.
 """
 
@@ -38,6 +41,7 @@ from flowtui.core.store import RecordStore
 from flowtui.ui.app import FlowApp, Start
 from flowtui.ui.sample_data import ACCOUNT, SAMPLE_EPOCH, SampleBackend
 from flowtui.ui.screens.explorer import ExplorerScreen
+from flowtui.ui.screens.stats import StatsScreen
 from flowtui.ui.widgets.flow_table import FlowTable
 
 SIZE = (120, 36)
@@ -119,11 +123,11 @@ def filled_store(rows: int) -> RecordStore:
     return store
 
 
-def app_over(store: RecordStore, follow: bool = False) -> FlowApp:
+def app_over(store: RecordStore, follow: bool = False, filter_text: str = "") -> FlowApp:
     query = Query("/bench", TimeRange.last(3600))
     app = FlowApp(
         SampleBackend(store=store),
-        start=Start(query=query, follow=follow),
+        start=Start(query=query, follow=follow, filter_text=filter_text),
         clock=time.time,
     )
     app.driver_class = CountingDriver
@@ -249,6 +253,29 @@ async def idle_follow(store: RecordStore, seconds: float) -> tuple[float, float]
     return written, cpu
 
 
+async def stats_view(store: RecordStore, filter_text: str = "") -> tuple[float, int]:
+    """(ms from pressing `s` until the stats view shows its tables, rows counted)."""
+    app = app_over(store, filter_text=filter_text)
+    async with app.run_test(size=SIZE, headless=False) as pilot:
+        await until(pilot, lambda: bool((t := table_of(app)) and len(t.view) and not t.loading))
+        await pilot.app.workers.wait_for_complete()
+        table = table_of(app)
+        assert table is not None
+        began = time.perf_counter()
+        await pilot.press("s")
+
+        def shown() -> bool:
+            screen = app.screen
+            return isinstance(screen, StatsScreen) and bool(screen.result and screen.table_views)
+
+        await until(pilot, shown)
+        painted = CountingDriver.last_write
+        screen = app.screen
+        assert isinstance(screen, StatsScreen) and screen.result is not None
+        rows = screen.result.rows
+    return (max(painted, time.perf_counter()) - began) * 1000, rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -292,6 +319,13 @@ def main() -> int:
         f"max {max(latencies):.1f} ms (target p95 {KEY_P95_MS:.0f} ms); on screen p95 "
         f"{p95(painted):.1f} ms, max {max(painted):.1f} ms"
     )
+
+    for label, filter_text in (("every row", ""), ("filter action=reject", "action=reject")):
+        stats_ms, counted = asyncio.run(stats_view(large, filter_text))
+        print(
+            f"stats view at {args.rows:,} rows, {label}: {stats_ms:.0f} ms from `s` to its "
+            f"12 tables and chart on screen ({counted:,} rows counted)"
+        )
 
     idle_bytes, idle_cpu = asyncio.run(idle_follow(small, args.idle))
     print(

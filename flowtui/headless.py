@@ -214,7 +214,7 @@ def _start_from_view(args: argparse.Namespace) -> Start:
     args.profile = args.profile or source.profile
     args.region = args.region or source.region
     args.endpoint_url = args.endpoint_url or source.endpoint_url
-    return Start(query=view.to_query(), filter_text=view.filter_text, follow=view.follow)
+    return Start(query=view.to_query(), filter_text=view.filter_text, follow=view.follow, view=view)
 
 
 def run_demo(args: argparse.Namespace) -> int:

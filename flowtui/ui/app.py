@@ -28,6 +28,8 @@ from flowtui import applog
 from flowtui.core.config import Settings, themes_dir
 from flowtui.core.query import Query, TimeRange
 from flowtui.core.timeparse import TimeSpecError, parse_duration
+from flowtui.core.views import SavedView, ViewSource, ViewStore
+from flowtui.ui.actions import register_actions, show_views
 from flowtui.ui.backend import Backend, Feed, FeedStatus, FindHit, error_text
 from flowtui.ui.formatting import Ownership, sanitize
 from flowtui.ui.keys import APP_KEYS, bindings, unknown_keymap_ids
@@ -71,6 +73,37 @@ class Start:
     group: str | None = None
     #: On the group list, put the cursor on this group.
     select_group: str | None = None
+    #: The saved view `query` comes from: its columns, sort and search apply too.
+    view: SavedView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    """An explorer about to open: what to load and how to show it."""
+
+    query: Query
+    filter_text: str = ""
+    follow: bool = False
+    view: SavedView | None = None
+
+
+def same_place(here: ViewSource, saved: ViewSource) -> bool:
+    """Whether a view's source names the connection this app uses (profile, region, endpoint)."""
+    return (saved.profile, saved.region, saved.endpoint_url) == (
+        here.profile,
+        here.region,
+        here.endpoint_url,
+    )
+
+
+def describe_place(source: ViewSource) -> str:
+    """'profile prod, region eu-west-1' (the default chain when no profile is named)."""
+    parts = [f"profile {source.profile}" if source.profile else "the default credentials"]
+    if source.region:
+        parts.append(f"region {source.region}")
+    if source.endpoint_url:
+        parts.append(f"endpoint {source.endpoint_url}")
+    return ", ".join(parts)
 
 
 class _Reporter:
@@ -133,16 +166,19 @@ class FlowApp(App[int]):
         start: Start | None = None,
         clock: Clock = time.time,
         theme_dirs: Iterable[Path] | None = None,
+        view_store: ViewStore | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
         self.settings = settings or Settings()
         self.clock = clock
         self.start = start or Start()
+        self.view_store = view_store if view_store is not None else ViewStore()
         self.filter_history: list[str] = []
         self.search_history: list[str] = []
         #: Handlers for the actions of later features, by binding id ("stats", "export"...).
         self.later_actions: dict[str, LaterAction] = {}
+        register_actions(self)
         self.notices: list[str] = list(self.settings.problems)
         directories = (
             list(theme_dirs) if theme_dirs is not None else [bundled_themes_dir(), themes_dir()]
@@ -179,10 +215,10 @@ class FlowApp(App[int]):
         self._watch_hangup()
         for notice in self.notices:
             log.warning("%s", notice)
-            self.notify(sanitize(notice), severity="warning", timeout=15)
+            self.notify(sanitize(notice), severity="warning", timeout=15, markup=False)
         start = self.start
         if start.query is not None:
-            self.open_explorer(start.query, start.filter_text, start.follow)
+            self.open_explorer(start.query, start.filter_text, start.follow, start.view)
             return
         if start.group is not None:
             self.push_screen(self._streams_screen(start.group))
@@ -264,57 +300,90 @@ class FlowApp(App[int]):
     def _open_explorer_message(self, message: OpenExplorer) -> None:
         self.open_explorer(message.query, message.filter_text)
 
-    def open_explorer(self, query: Query, filter_text: str = "", follow: bool = False) -> None:
+    def open_explorer(
+        self,
+        query: Query,
+        filter_text: str = "",
+        follow: bool = False,
+        view: SavedView | None = None,
+    ) -> None:
         """Ask the backend how big the fetch is, confirm if large, then open the explorer."""
-        self._estimate(query, filter_text, follow)
+        self._estimate(_Opening(query, filter_text, follow, view))
+
+    def open_view(self, view: SavedView) -> None:
+        """Open a saved view in a new explorer, over this app's connection."""
+        self._open_view(view)
 
     @work(thread=True, group="backend", exit_on_error=False)
-    def _estimate(self, query: Query, filter_text: str, follow: bool) -> None:
+    def _open_view(self, view: SavedView) -> None:
         try:
-            estimate = self.backend.estimate(query)
+            here = self.backend.view_source(view.source.log_group, view.source.streams)
+        except Exception as error:
+            log.warning("view_source failed: %s", error_text(error))
+        else:
+            if not same_place(here, view.source):
+                saved_at = describe_place(view.source)
+                notice = (
+                    f"View {view.name!r} was saved for {saved_at}; "
+                    f"it opens here with {describe_place(here)}"
+                )
+                self.call_from_thread(
+                    self.notify, sanitize(notice), severity="warning", markup=False
+                )
+        opening = _Opening(view.to_query(), view.filter_text, view.follow, view)
+        self.call_from_thread(self._estimate, opening)
+
+    @work(thread=True, group="backend", exit_on_error=False)
+    def _estimate(self, opening: _Opening) -> None:
+        try:
+            estimate = self.backend.estimate(opening.query)
         except Exception as error:
             log.warning("estimate failed: %s", error_text(error))
             estimate = None
         if estimate is not None and estimate.large:
-            self.call_from_thread(self._confirm_large, query, filter_text, follow, estimate.text)
+            self.call_from_thread(self._confirm_large, opening, estimate.text)
             return
-        self._open_feed(query, filter_text, follow)
+        self._open_feed(opening)
 
-    def _confirm_large(self, query: Query, filter_text: str, follow: bool, text: str) -> None:
+    def _confirm_large(self, opening: _Opening, text: str) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self._open_in_worker(query, filter_text, follow)
+                self._open_in_worker(opening)
 
         question = "This fetch looks large. Fetch it anyway?"
         self.push_screen(ConfirmScreen(question, text), answered)
 
     @work(thread=True, group="backend", exit_on_error=False)
-    def _open_in_worker(self, query: Query, filter_text: str, follow: bool) -> None:
-        self._open_feed(query, filter_text, follow)
+    def _open_in_worker(self, opening: _Opening) -> None:
+        self._open_feed(opening)
 
-    def _open_feed(self, query: Query, filter_text: str, follow: bool) -> None:
+    def _open_feed(self, opening: _Opening) -> None:
         """In a worker thread: open the feed, then show its explorer on the UI thread."""
         reporter = _Reporter()
         try:
-            feed = self.backend.open(query, reporter)
+            feed = self.backend.open(opening.query, reporter)
         except Exception as error:
             self.call_from_thread(
-                self.notify, sanitize(error_text(error)), severity="error", timeout=10
+                self.notify,
+                sanitize(error_text(error)),
+                severity="error",
+                timeout=10,
+                markup=False,
             )
             return
-        self.call_from_thread(self._show_explorer, feed, query, filter_text, follow, reporter)
+        self.call_from_thread(self._show_explorer, feed, opening, reporter)
 
-    def _show_explorer(
-        self, feed: Feed, query: Query, filter_text: str, follow: bool, reporter: _Reporter
-    ) -> None:
+    def _show_explorer(self, feed: Feed, opening: _Opening, reporter: _Reporter) -> None:
+        query, follow = opening.query, opening.follow
         screen = ExplorerScreen(
             feed,
             query,
             clock=self.clock,
-            filter_text=filter_text,
+            filter_text=opening.filter_text,
             follow=follow,
             filter_history=self.filter_history,
             search_history=self.search_history,
+            saved_view=opening.view,
         )
         reporter.attach(screen)
         self.push_screen(screen)
@@ -330,7 +399,11 @@ class FlowApp(App[int]):
         except Exception as error:
             log.warning("%s failed: %s", what, error_text(error))
             self.call_from_thread(
-                self.notify, sanitize(error_text(error)), severity="error", timeout=10
+                self.notify,
+                sanitize(error_text(error)),
+                severity="error",
+                timeout=10,
+                markup=False,
             )
 
     @on(RefetchRequested)
@@ -396,10 +469,16 @@ class FlowApp(App[int]):
                 "Toggle detail pane", "Decode the current record", screen.action_toggle_detail
             )
         yield SystemCommand(
+            "Saved views", "Open, rename, duplicate or delete saved views", self.show_views
+        )
+        yield SystemCommand(
             "Toggle mouse capture",
             "Off lets the terminal select text with the mouse",
             self.toggle_mouse_capture,
         )
+
+    def show_views(self) -> None:
+        show_views(self)
 
     def _theme_setter(self, name: str) -> Callable[[], None]:
         def set_theme() -> None:

@@ -1,7 +1,8 @@
 """The seam between the app and the data side: plain rows in, a filling store out.
 
 The app never fetches or parses. It asks a `Backend` (implemented by the source wiring) for
-lists of groups and streams, for find results, and to open a `Feed`: a record store the source
+lists of groups and streams, for find results, to explain a record against today's network
+rules, for where a saved view loads from, and to open a `Feed`: a record store the source
 fills from its own threads. Backend methods are called from worker threads and may block;
 they raise an exception with a one-line `.message` (the sources' `SourceError`) on failure.
 

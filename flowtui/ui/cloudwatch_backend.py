@@ -10,16 +10,24 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from flowtui.core.config import Settings
+from flowtui.core.explain import Verdict
 from flowtui.core.filter import FilterError, parse_filter
 from flowtui.core.formats import LogFormat
 from flowtui.core.pushdown import pattern_within, to_filter_pattern
 from flowtui.core.query import Query
 from flowtui.core.store import RecordStore
-from flowtui.sources.aws import AwsConnection, ConnectionOptions, SourceError, connect
+from flowtui.core.views import ViewSource
+from flowtui.sources.aws import (
+    AwsConnection,
+    ConnectionOptions,
+    SourceError,
+    connect,
+    is_custom_endpoint,
+)
 from flowtui.sources.cloudwatch import (
     LogGroupInfo,
     StreamInfo,
@@ -31,6 +39,7 @@ from flowtui.sources.coverage import group_notices
 from flowtui.sources.ec2 import EniInfo, shared_lookups
 from flowtui.sources.feeds import FeedState, LiveFeed
 from flowtui.sources.find import find
+from flowtui.sources.network import explain_row
 from flowtui.sources.ratelimit import RateLimiter, limiter_for
 from flowtui.ui.backend import (
     Feed,
@@ -172,6 +181,22 @@ class CloudWatchBackend:
             self._pushdown_notes.pop(feed, None)
         if live is not None:
             live.close()
+
+    # --- explain and saved views -----------------------------------------------------------
+
+    def explain(self, record: Mapping[str, object], refresh: bool = False) -> Verdict:
+        return explain_row(self.lookups, record, refresh=refresh)
+
+    def view_source(self, group: str, streams: Sequence[str]) -> ViewSource:
+        """Profile, region and a custom endpoint: what `--view` needs to connect again."""
+        endpoint = self.conn.endpoint_url
+        return ViewSource(
+            log_group=group,
+            profile=self.conn.profile,
+            region=self.conn.region,
+            endpoint_url=endpoint if is_custom_endpoint(endpoint, "logs") else None,
+            streams=tuple(streams),
+        )
 
     # --- helpers ---------------------------------------------------------------------------
 

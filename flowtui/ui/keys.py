@@ -93,6 +93,52 @@ LIST_KEYS: tuple[KeySpec, ...] = (
     KeySpec("open", "enter", "open", "Open", footer=True, key_display="⏎"),
 )
 
+VALUE_COUNTS_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("values_filter_to", "enter", "pick(False)", "Filter to value", True, "⏎"),
+    KeySpec("values_exclude", "exclamation_mark", "pick(True)", "Exclude value", True, "!"),
+    KeySpec("values_search", "f,slash", "focus_filter", "Find value", True, "f /"),
+    KeySpec("values_close", "escape,q", "close", "Close", True, "Esc"),
+)
+
+STATS_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("stats_next", "tab,right,l", "next_table(1)", "Next table", True, "Tab →"),
+    KeySpec("stats_previous", "shift+tab,left,h", "next_table(-1)", "Previous table", False, "←"),
+    KeySpec("stats_counting", "c", "cycle_counting", "Counting", True),
+    KeySpec("stats_down", "down,j", "scroll(1)", "Scroll down", key_display="↓ j"),
+    KeySpec("stats_up", "up,k", "scroll(-1)", "Scroll up", key_display="↑ k"),
+    KeySpec("stats_page_down", "pagedown", "scroll(10)", "Page down", key_display="PgDn"),
+    KeySpec("stats_page_up", "pageup", "scroll(-10)", "Page up", key_display="PgUp"),
+    KeySpec("stats_close", "escape,q", "close", "Back", True, "Esc"),
+)
+
+EXPLAIN_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("explain_refresh", "r", "refresh", "Read the rules again", True),
+    KeySpec("explain_down", "down,j", "scroll(1)", "Scroll down", key_display="↓ j"),
+    KeySpec("explain_up", "up,k", "scroll(-1)", "Scroll up", key_display="↑ k"),
+    KeySpec("explain_close", "escape,q,x", "close", "Close", True, "Esc"),
+)
+
+EXPORT_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("export_run", "ctrl+s", "run", "Export", True, "^s"),
+    KeySpec("export_format", "ctrl+n", "next_format", "Next format", True, "^n"),
+    KeySpec("export_cancel", "escape", "cancel", "Cancel", True, "Esc"),
+)
+
+NAME_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("name_cancel", "escape", "cancel", "Cancel", True, "Esc"),
+)
+
+VIEWS_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("views_open", "enter", "open", "Open", True, "⏎"),
+    KeySpec("views_rename", "r", "rename", "Rename", True),
+    KeySpec("views_duplicate", "d", "duplicate", "Duplicate", True),
+    KeySpec("views_delete", "delete,x", "delete", "Delete", True, "Del x"),
+    KeySpec("views_filter", "f,slash", "focus_filter", "Filter", True, "f /"),
+    KeySpec("views_close", "escape,q", "close", "Close", True, "Esc"),
+)
+
+DETAIL_KEYS: tuple[KeySpec, ...] = (KeySpec("detail_explain", "x", "explain", "Explain record"),)
+
 APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("back", "escape", "go_back(False)", "Back"),
     KeySpec("quit", "q", "go_back(True)", "Back/quit", footer=True),
@@ -108,9 +154,16 @@ HELP_SECTIONS: tuple[tuple[str, tuple[KeySpec, ...]], ...] = (
     ("Flow table", EXPLORER_KEYS),
     ("Group and stream lists", LIST_KEYS),
     ("Everywhere", APP_KEYS),
+    ("Value counts (#)", VALUE_COUNTS_KEYS),
+    ("Stats (s)", STATS_KEYS),
+    ("Explain (x)", EXPLAIN_KEYS),
+    ("Export (e)", EXPORT_KEYS),
+    ("Saved views (v)", VIEWS_KEYS),
+    ("Name dialogs", NAME_KEYS),
+    ("Detail overlay", DETAIL_KEYS),
 )
 
-ALL_KEYS: tuple[KeySpec, ...] = MOVE_KEYS + EXPLORER_KEYS + LIST_KEYS + APP_KEYS
+ALL_KEYS: tuple[KeySpec, ...] = tuple(spec for _, specs in HELP_SECTIONS for spec in specs)
 BINDING_IDS = frozenset(spec.id for spec in ALL_KEYS)
 
 

@@ -35,7 +35,7 @@ from flowtui.core.netmodel import (
 )
 from flowtui.core.query import Query, TimeRange
 from flowtui.core.store import RecordStore
-from flowtui.core.views import ViewSource
+from flowtui.core.views import SavedView, ViewSource
 from flowtui.ui.backend import (
     Feed,
     FeedReporter,
@@ -99,7 +99,9 @@ BASTION = Host(
     subnet=PUBLIC_SUBNET,
     groups=(BASTION_SG,),
 )
-NAT = Host("eni-0a1b2c3d4e5f60005", "10.0.0.5", "nat-gw-a", kind="nat_gateway", subnet=PUBLIC_SUBNET)
+NAT = Host(
+    "eni-0a1b2c3d4e5f60005", "10.0.0.5", "nat-gw-a", kind="nat_gateway", subnet=PUBLIC_SUBNET
+)
 HOSTS = (WEB1, WEB2, DB1, BASTION, NAT)
 RESOLVER = "10.0.0.2"
 CLIENTS = ("203.0.113.7", "198.51.100.23", "203.0.113.99", "192.0.2.44")
@@ -262,6 +264,76 @@ def sample_streams() -> list[StreamRow]:
     return rows
 
 
+def _allow_all(number: int, egress: bool) -> AclEntry:
+    return AclEntry(number, egress, True, "0.0.0.0/0", Traffic(ALL_PROTOCOLS))
+
+
+def _egress_anywhere() -> SgRule:
+    return SgRule(True, Traffic(ALL_PROTOCOLS), "cidr", "0.0.0.0/0", "sgr-egress")
+
+
+def sample_network() -> NetworkModel:
+    """Today's rules of the sample VPC (see the module docstring for what they decide)."""
+    public_acl = NetworkAcl(
+        "acl-0a1b2c3d4e5f6d000",
+        VPC_ID,
+        subnet_ids=(PUBLIC_SUBNET.subnet_id,),
+        entries=(
+            AclEntry(100, False, False, BLOCKED_CIDR, Traffic(TCP, ports=(22, 22))),
+            _allow_all(200, egress=False),
+            _allow_all(100, egress=True),
+        ),
+        name="public",
+    )
+    default_acl = NetworkAcl(
+        "acl-0a1b2c3d4e5f6d001",
+        VPC_ID,
+        is_default=True,
+        entries=(_allow_all(100, egress=False), _allow_all(100, egress=True)),
+    )
+    groups = (
+        SecurityGroup(
+            BASTION_SG.group_id,
+            BASTION_SG.name,
+            VPC_ID,
+            (
+                SgRule(False, Traffic(TCP, ports=(22, 22)), "cidr", OFFICE_CIDR, "sgr-office"),
+                _egress_anywhere(),
+            ),
+        ),
+        SecurityGroup(
+            WEB_SG.group_id,
+            WEB_SG.name,
+            VPC_ID,
+            (
+                SgRule(False, Traffic(TCP, ports=(443, 443)), "cidr", "0.0.0.0/0", "sgr-https"),
+                _egress_anywhere(),
+            ),
+        ),
+        SecurityGroup(
+            DB_SG.group_id,
+            DB_SG.name,
+            VPC_ID,
+            (
+                SgRule(False, Traffic(TCP, ports=(5432, 5432)), "group", WEB_SG.group_id, "sgr-pg"),
+                _egress_anywhere(),
+            ),
+        ),
+    )
+    enis = [
+        Eni(host.eni, host.subnet.subnet_id, VPC_ID, host.kind, (host.address,), groups=host.groups)
+        for host in HOSTS
+    ]
+    return NetworkModel.build(
+        enis=enis,
+        subnets=(PUBLIC_SUBNET, WEB_SUBNET, DB_SUBNET),
+        vpcs=(Vpc(VPC_ID, ("10.0.0.0/16",)),),
+        acls=(public_acl, default_acl),
+        security_groups=groups,
+        group_members={WEB_SG.group_id: (WEB1.address, WEB2.address)},
+    )
+
+
 class SampleError(Exception):
     """What the sample backend raises: one line in `.message`, as the sources' errors do."""
 
@@ -341,7 +413,7 @@ class SampleBackend:
         self.calls.append(("close", None))
 
     def explain(self, record: Mapping[str, object], refresh: bool = False) -> Verdict:
-        self.calls.append(("explain", dict(record)))
+        self.calls.append(("explain_refresh" if refresh else "explain", dict(record)))
         try:
             flow = FlowFacts.from_record(record)
         except RecordError as error:
@@ -353,77 +425,33 @@ class SampleBackend:
         return ViewSource(group, profile=None, region=REGION, streams=tuple(streams))
 
 
-def _allow_all(number: int, egress: bool) -> AclEntry:
-    return AclEntry(number, egress, True, "0.0.0.0/0", Traffic(ALL_PROTOCOLS))
-
-
-def _egress_anywhere() -> SgRule:
-    return SgRule(True, Traffic(ALL_PROTOCOLS), "cidr", "0.0.0.0/0", "sgr-egress")
-
-
-def sample_network() -> NetworkModel:
-    """Today's rules of the sample VPC (see the module docstring for what they decide)."""
-    public_acl = NetworkAcl(
-        "acl-0a1b2c3d4e5f6d000",
-        VPC_ID,
-        subnet_ids=(PUBLIC_SUBNET.subnet_id,),
-        entries=(
-            AclEntry(100, False, False, BLOCKED_CIDR, Traffic(TCP, ports=(22, 22))),
-            _allow_all(200, egress=False),
-            _allow_all(100, egress=True),
-        ),
-        name="public",
-    )
-    default_acl = NetworkAcl(
-        "acl-0a1b2c3d4e5f6d001",
-        VPC_ID,
-        is_default=True,
-        entries=(_allow_all(100, egress=False), _allow_all(100, egress=True)),
-    )
-    groups = (
-        SecurityGroup(
-            BASTION_SG.group_id,
-            BASTION_SG.name,
-            VPC_ID,
-            (
-                SgRule(False, Traffic(TCP, ports=(22, 22)), "cidr", OFFICE_CIDR, "sgr-office"),
-                _egress_anywhere(),
-            ),
-        ),
-        SecurityGroup(
-            WEB_SG.group_id,
-            WEB_SG.name,
-            VPC_ID,
-            (
-                SgRule(False, Traffic(TCP, ports=(443, 443)), "cidr", "0.0.0.0/0", "sgr-https"),
-                _egress_anywhere(),
-            ),
-        ),
-        SecurityGroup(
-            DB_SG.group_id,
-            DB_SG.name,
-            VPC_ID,
-            (
-                SgRule(
-                    False, Traffic(TCP, ports=(5432, 5432)), "group", WEB_SG.group_id, "sgr-pg"
-                ),
-                _egress_anywhere(),
-            ),
-        ),
-    )
-    enis = [
-        Eni(host.eni, host.subnet.subnet_id, VPC_ID, host.kind, (host.address,), groups=host.groups)
-        for host in HOSTS
-    ]
-    return NetworkModel.build(
-        enis=enis,
-        subnets=(PUBLIC_SUBNET, WEB_SUBNET, DB_SUBNET),
-        vpcs=(Vpc(VPC_ID, ("10.0.0.0/16",)),),
-        acls=(public_acl, default_acl),
-        security_groups=groups,
-        group_members={WEB_SG.group_id: (WEB1.address, WEB2.address)},
-    )
-
-
 def sample_query() -> Query:
     return Query(GROUP, TimeRange.last(3600))
+
+
+def sample_views() -> list[SavedView]:
+    """Saved views of the sample group, as a team would keep them (one name is hostile)."""
+    source = ViewSource(GROUP, region=REGION)
+    return [
+        SavedView(
+            "ssh probes",
+            source,
+            filter_text="action=reject dstport=22",
+            columns=("start", "srcaddr", "dstaddr", "dstport", "action", "interface-id"),
+            sort=(("start", True),),
+        ),
+        SavedView(
+            "database tier",
+            ViewSource(GROUP, region=REGION, streams=(stream_name(DB1),)),
+            TimeRange.last(6 * 3600),
+            filter_text="dstaddr=10.0.2.0/24",
+        ),
+        SavedView(
+            "NAT egress by bytes",
+            ViewSource(GROUP, region=REGION, streams=(stream_name(NAT),)),
+            TimeRange.last(86_400),
+            sort=(("bytes", True),),
+            follow=True,
+        ),
+        SavedView("[bold]markup[/] stays text", source, filter_text="srcaddr=[red]"),
+    ]

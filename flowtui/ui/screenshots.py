@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,10 @@ from typing import Any
 from textual.pilot import Pilot
 
 from flowtui.core.config import Settings
+from flowtui.core.views import SavedView, ViewStore
 from flowtui.ui.app import FlowApp, Start
 from flowtui.ui.backend import FeedStatus
-from flowtui.ui.sample_data import GROUP, SAMPLE_NOW, SampleBackend, sample_query
+from flowtui.ui.sample_data import GROUP, SAMPLE_NOW, SampleBackend, sample_query, sample_views
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.theme import DEFAULT_THEME, bundled_themes_dir
 
@@ -33,15 +35,29 @@ def sample_clock() -> float:
     return float(SAMPLE_NOW)
 
 
+_VIEW_FOLDERS: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def fixture_view_store(views: tuple[SavedView, ...]) -> ViewStore:
+    """A view store of its own (removed at exit) holding `views`; never the user's."""
+    folder = tempfile.TemporaryDirectory(prefix="flowtui-scene-")
+    _VIEW_FOLDERS.append(folder)
+    store = ViewStore(Path(folder.name))
+    for view in views:
+        store.save(view)
+    return store
+
+
 @dataclass(frozen=True)
 class Scene:
     name: str
     start: Start
     keys: tuple[str, ...] = ()
     status: FeedStatus = field(default_factory=FeedStatus)
+    views: tuple[SavedView, ...] = ()
 
     def app(self, theme: str = DEFAULT_THEME) -> FlowApp:
-        """A fresh app in this scene's starting state (no user config or user themes)."""
+        """A fresh app in this scene's starting state (no user config, themes or views)."""
         return FlowApp(
             SampleBackend(status=self.status),
             settings=Settings(),
@@ -49,6 +65,7 @@ class Scene:
             start=self.start,
             clock=sample_clock,
             theme_dirs=[bundled_themes_dir()],
+            view_store=fixture_view_store(self.views),
         )
 
     async def run(self, pilot: Pilot[Any]) -> None:
@@ -93,6 +110,13 @@ SCENES: tuple[Scene, ...] = (
     Scene("columns", _EXPLORER, ("c",)),
     Scene("help", _EXPLORER, ("question_mark",)),
     Scene("find", Start(), ("ctrl+f", *_typed("10.0.2.20"), "enter")),
+    # `l` x 6: the action column; `j` x 5: the first REJECT (an SSH probe the ACL denies).
+    Scene("value-counts", _EXPLORER, (*("l",) * 6, "number_sign")),
+    Scene("stats", _EXPLORER, ("s",)),
+    Scene("explain", _EXPLORER, (*("j",) * 5, "x")),
+    Scene("export", _EXPLORER, ("e",)),
+    Scene("save-view", _EXPLORER, ("f", *_typed("action=reject"), "enter", "ctrl+s")),
+    Scene("views", _EXPLORER, ("v",), views=tuple(sample_views())),
 )
 
 SCENES_BY_NAME: dict[str, Scene] = {scene.name: scene for scene in SCENES}

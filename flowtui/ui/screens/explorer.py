@@ -31,6 +31,7 @@ from flowtui.core.query import Query
 from flowtui.core.schema import ROW_ID, STREAM
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import SortKey, ViewIndex, build_view, extend_view
+from flowtui.core.views import SavedView
 from flowtui.ui.backend import Feed, FeedStatus
 from flowtui.ui.clipboard import copy_text
 from flowtui.ui.formatting import (
@@ -144,6 +145,7 @@ class ExplorerScreen(Screen[None]):
         follow: bool = False,
         filter_history: list[str] | None = None,
         search_history: list[str] | None = None,
+        saved_view: SavedView | None = None,
     ) -> None:
         super().__init__()
         self.feed = feed
@@ -152,11 +154,17 @@ class ExplorerScreen(Screen[None]):
         self.filter_text = ""
         self._filter: Filter | None = None
         self._initial_filter = filter_text
-        self._sort: tuple[SortKey, ...] = ()
+        self._sort: tuple[SortKey, ...] = saved_view.sort if saved_view else ()
         self._options = DisplayOptions()
         self._ownership = feed.ownership
         self._order: list[str] = []
         self._hidden: set[str] = set(DEFAULT_HIDDEN)
+        #: A saved view's columns: only these show, in this order, even as fields arrive later.
+        self._saved_columns: tuple[str, ...] | None = (
+            saved_view.columns if saved_view and saved_view.columns else None
+        )
+        #: The saved view this explorer was opened from (or last saved as).
+        self.view_name: str | None = saved_view.name if saved_view else None
         self._measured: dict[str, int] = {}
         self._fields: list[str] = []
         self._feed_status = FeedStatus()
@@ -170,7 +178,7 @@ class ExplorerScreen(Screen[None]):
         self._pending_filter: str | None = None
         self._filter_history = filter_history if filter_history is not None else []
         self._search_history = search_history if search_history is not None else []
-        self.search_text = ""
+        self.search_text = saved_view.search_text if saved_view else ""
         self.fuzzy = False
         self._matches: list[int] = []
         self._matches_token = -1
@@ -225,6 +233,15 @@ class ExplorerScreen(Screen[None]):
         return set(self._hidden)
 
     @property
+    def visible_columns(self) -> list[str]:
+        """The columns shown, in their order (what a saved view keeps)."""
+        return [name for name in self._order if name not in self._hidden]
+
+    @property
+    def ownership(self) -> Ownership:
+        return self._ownership
+
+    @property
     def matches(self) -> list[int]:
         return list(self._matches)
 
@@ -235,6 +252,8 @@ class ExplorerScreen(Screen[None]):
         self._adopt_fields(snapshot)
         if self._initial_filter:
             self._set_filter(self._initial_filter, snapshot)
+        if self.search_text:
+            self.table.set_search(self.search_text)
         self._rebuild(snapshot)
         self.set_interval(POLL_SECONDS, self.check_store)
         self._update_status()
@@ -273,7 +292,10 @@ class ExplorerScreen(Screen[None]):
         if not snapshot.row_count:
             # Nothing to filter yet, and the filter may name fields no record has brought.
             predicate = None
-        self._start_build(snapshot, None, predicate, self._sort, measure=True)
+        # A saved view may sort by a field the records have not brought (yet).
+        columns = set(snapshot.frame().columns)
+        sort = tuple(key for key in self._sort if key[0] in columns)
+        self._start_build(snapshot, None, predicate, sort, measure=True)
 
     def _extend(self, snapshot: StoreSnapshot) -> None:
         self._start_build(snapshot, self.table.view, None, (), measure=False)
@@ -348,9 +370,13 @@ class ExplorerScreen(Screen[None]):
             snapshot.frame().get_column(STREAM).null_count() < snapshot.row_count
         )
         names = available_columns(self._fields, has_streams=has_streams)
-        self._order = [n for n in self._order if n in names] + [
-            n for n in names if n not in self._order
-        ]
+        order = [n for n in self._order if n in names]
+        order += [n for n in names if n not in order]
+        saved = [n for n in self._saved_columns or () if n in names]
+        if saved:
+            order = saved + [n for n in order if n not in saved]
+            self._hidden = set(names) - set(saved)
+        self._order = order
         self._apply_layout()
 
     def _apply_layout(self) -> None:
@@ -363,6 +389,7 @@ class ExplorerScreen(Screen[None]):
         """The columns screen's result: which columns show, in which order."""
         self._order = list(order)
         self._hidden = set(hidden)
+        self._saved_columns = None
         self._apply_layout()
 
     def set_options(self, options: DisplayOptions) -> None:
@@ -469,22 +496,26 @@ class ExplorerScreen(Screen[None]):
         row = self._current_row()
         if column is None or row is None:
             return
-        if column.name not in FIELDS:
-            self.app.notify(
-                f"The filter language has no field for '{column.title}'", severity="warning"
-            )
-            return
-        value = value_text(row, column.name)
+        self.filter_by_value(column.name, value_text(row, column.name), exclude)
+
+    def filter_by_value(self, name: str, value: str | None, exclude: bool = False) -> bool:
+        """Narrow the filter to `name` = `value` (None: missing), or exclude it."""
+        if name not in FIELDS:
+            title = next((c.title for c in self.table.columns if c.name == name), name)
+            self.app.notify(f"The filter language has no field for '{title}'", severity="warning")
+            return False
         written = "-" if value is None else quote_value(value)
         if written is None:
             self.app.notify(
                 "This value cannot be written in a filter (it contains a quote)", severity="warning"
             )
-            return
-        term = f"{column.name}{'!=' if exclude else '='}{written}"
+            return False
+        term = f"{name}{'!=' if exclude else '='}{written}"
         text = add_term(self.filter_text, term)
-        if self.apply_filter(text) and self.filter_bar.is_open:
+        applied = self.apply_filter(text)
+        if applied and self.filter_bar.is_open:
             self.filter_bar.input.value = text
+        return applied
 
     # --- sort and follow -------------------------------------------------------------------
 
@@ -545,7 +576,7 @@ class ExplorerScreen(Screen[None]):
             self.detail_pane.remove_class("-open")
             return
         if self.app.size.width < NARROW_WIDTH:
-            self.app.push_screen(DetailScreen(self._detail()))
+            self.app.push_screen(DetailScreen(self._detail(), lambda: self.action_later("explain")))
             return
         self.detail_pane.add_class("-open")
         self._refresh_detail()
@@ -772,7 +803,7 @@ class ExplorerScreen(Screen[None]):
     @on(FeedFailed)
     def _feed_failed(self, message: FeedFailed) -> None:
         if message.feed is self.feed:
-            self.app.notify(message.message, severity="error", timeout=10)
+            self.app.notify(message.message, severity="error", timeout=10, markup=False)
 
     # --- status ----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ All text is built as Rich `Text` (never markup), so log content is shown literal
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -31,6 +31,7 @@ from flowtui.ui.formatting import (
     record_fields,
     sanitize,
 )
+from flowtui.ui.keys import DETAIL_KEYS, bindings
 
 _PARTIES = ("interface-id", "srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr")
 
@@ -185,6 +186,7 @@ class DetailScreen(ModalScreen[None]):
         Binding("escape,enter,q", "dismiss", "Close", id="detail_close"),
         Binding("up,k", "scroll('up')", "Scroll up", show=False),
         Binding("down,j", "scroll('down')", "Scroll down", show=False),
+        *bindings(DETAIL_KEYS),
     ]
 
     DEFAULT_CSS = """
@@ -192,15 +194,25 @@ class DetailScreen(ModalScreen[None]):
     DetailScreen > VerticalScroll { margin: 0 0; background: $surface; border: round $primary; }
     """
 
-    def __init__(self, detail: RecordDetail | None) -> None:
+    def __init__(
+        self, detail: RecordDetail | None, explain: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()
         self._detail = detail
+        self._explain = explain
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with VerticalScroll() as scroller:
+            if self._explain is not None and self._detail is not None:
+                scroller.border_subtitle = "x explain · Esc close"
             body = DetailBody()
             body.show(self._detail)
             yield body
+
+    def action_explain(self) -> None:
+        """Explain the record shown; the explanation opens over this overlay."""
+        if self._explain is not None and self._detail is not None:
+            self._explain()
 
     def action_scroll(self, direction: str) -> None:
         scroller = self.query_one(VerticalScroll)

@@ -1,0 +1,212 @@
+"""The explorer's feature keys: value counts, stats, explain, export, save view, views.
+
+The explorer posts `ExplorerAction(name, ...)` with its query, filter, view and current record;
+`register_actions` puts one handler per name into `FlowApp.later_actions`. Each handler opens
+its screen and applies what the screen returns to the explorer the action came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING
+
+from flowtui.core.export import ExportResult, raw_lines
+from flowtui.core.fields import FIELDS, FieldKind
+from flowtui.core.formats import LogFormat
+from flowtui.core.schema import FORMAT_INDEX, v6_column
+from flowtui.core.store import StoreSnapshot
+from flowtui.core.view import ViewIndex
+from flowtui.core.views import SavedView, ViewError, ViewSource
+from flowtui.ui.formatting import sanitize
+from flowtui.ui.messages import ExplorerAction
+from flowtui.ui.screens.explain import ExplainScreen
+from flowtui.ui.screens.explorer import ExplorerScreen
+from flowtui.ui.screens.export import ExportScreen, export_summary
+from flowtui.ui.screens.stats import StatsScreen
+from flowtui.ui.screens.value_counts import ValueCountsScreen, ValuePick
+from flowtui.ui.screens.views import SaveViewScreen, ViewsScreen
+
+if TYPE_CHECKING:
+    from flowtui.ui.app import FlowApp
+
+
+def register_actions(app: FlowApp) -> None:
+    """Give every feature key of the explorer its handler."""
+    handlers: dict[str, Callable[[FlowApp, ExplorerAction], None]] = {
+        "value_counts": show_value_counts,
+        "stats": show_stats,
+        "explain": show_explain,
+        "export": show_export,
+        "save_view": show_save_view,
+        "views": lambda app, _message: show_views(app),
+    }
+    for name, handler in handlers.items():
+        app.later_actions[name] = partial(handler, app)
+
+
+def explorer_for(app: FlowApp, message: ExplorerAction) -> ExplorerScreen | None:
+    """The explorer that sent the action (it shows `message.feed`)."""
+    for screen in reversed(app.screen_stack):
+        if isinstance(screen, ExplorerScreen) and screen.feed is message.feed:
+            return screen
+    return None
+
+
+def explain_record(snapshot: StoreSnapshot, row_id: int) -> dict[str, object] | None:
+    """The record as the explain backends take it: only the fields of its own format, with the
+    IPv6 companions of its addresses (a field's absence tells, e.g., that the format could not
+    show a Block Public Access reject)."""
+    row = snapshot.row(row_id)
+    if row is None:
+        return None
+    index = row.get(FORMAT_INDEX)
+    if not isinstance(index, int) or not 0 <= index < len(snapshot.formats):
+        return None
+    log_format: LogFormat = snapshot.formats[index]
+    record: dict[str, object] = {}
+    for name in log_format.fields:
+        record[name] = row.get(name)
+        if FIELDS[name].kind is FieldKind.ADDRESS:
+            record[v6_column(name)] = row.get(v6_column(name))
+    return record
+
+
+def _current_rows(
+    explorer: ExplorerScreen | None, message: ExplorerAction
+) -> Callable[[], tuple[StoreSnapshot, ViewIndex]]:
+    """The explorer's rows as they are now (they change while it follows a tail)."""
+
+    def rows() -> tuple[StoreSnapshot, ViewIndex]:
+        if explorer is None or explorer.table.snapshot is None:
+            return message.snapshot, message.view
+        return explorer.table.snapshot, explorer.table.view
+
+    return rows
+
+
+# --- value counts ----------------------------------------------------------------------------
+
+
+def show_value_counts(app: FlowApp, message: ExplorerAction) -> None:
+    explorer = explorer_for(app, message)
+    if message.column is None or explorer is None:
+        app.notify("No column to count: the table has no columns yet", severity="warning")
+        return
+
+    def picked(pick: ValuePick | None) -> None:
+        if pick is not None:
+            explorer.filter_by_value(pick.column, pick.value, pick.exclude)
+
+    screen = ValueCountsScreen(
+        message.column, message.snapshot, message.view, explorer.ownership, message.filter_text
+    )
+    app.push_screen(screen, picked)
+
+
+# --- stats -----------------------------------------------------------------------------------
+
+
+def show_stats(app: FlowApp, message: ExplorerAction) -> None:
+    explorer = explorer_for(app, message)
+    screen = StatsScreen(
+        _current_rows(explorer, message),
+        time_range=message.query.time_range,
+        ownership=lambda: explorer.ownership if explorer else message.feed.ownership,
+        clock=app.clock,
+        filter_text=message.filter_text,
+        local_time=explorer.options.local_time if explorer else False,
+    )
+    app.push_screen(screen)
+
+
+# --- explain ---------------------------------------------------------------------------------
+
+
+def show_explain(app: FlowApp, message: ExplorerAction) -> None:
+    row_id = message.row_id
+    record = None if row_id is None else explain_record(message.snapshot, row_id)
+    if row_id is None or record is None:
+        app.notify("No record to explain: move the cursor to one", severity="warning")
+        return
+    snapshot = message.snapshot
+    line = next(iter(raw_lines(snapshot.rows([row_id]), snapshot.formats)), "")
+    eni = record.get("interface-id")
+    explorer = explorer_for(app, message)
+    ownership = explorer.ownership if explorer else message.feed.ownership
+    owner = ownership.interfaces.get(eni, "") if isinstance(eni, str) else ""
+    backend = app.backend
+    app.push_screen(ExplainScreen(lambda refresh: backend.explain(record, refresh), line, owner))
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def default_export_path(now_s: float) -> str:
+    """`flowtui-export-20251127-1100.csv`, in the current directory."""
+    stamp = datetime.fromtimestamp(now_s, UTC).strftime("%Y%m%d-%H%M%S")
+    return f"flowtui-export-{stamp}.csv"
+
+
+def show_export(app: FlowApp, message: ExplorerAction) -> None:
+    if not len(message.view):
+        app.notify("No rows to export", severity="warning")
+        return
+
+    def done(result: ExportResult | None) -> None:
+        if result is not None:
+            app.notify(sanitize(export_summary(result)), timeout=10, markup=False)
+
+    path = default_export_path(app.clock())
+    app.push_screen(ExportScreen(message.snapshot, message.view, path), done)
+
+
+# --- saved views -----------------------------------------------------------------------------
+
+
+def show_save_view(app: FlowApp, message: ExplorerAction) -> None:
+    explorer = explorer_for(app, message)
+    if explorer is None:
+        return
+    query = explorer.flow_query
+    backend = app.backend
+    # The view as it is now: the dialog may stay open while the explorer changes.
+    try:
+        shown = SavedView(
+            name="unsaved",
+            source=ViewSource(query.group, streams=query.streams),
+            time_range=query.time_range,
+            filter_text=explorer.filter_text,
+            search_text=explorer.search_text,
+            columns=tuple(explorer.visible_columns),
+            sort=explorer.sort,
+            follow=explorer.follow,
+        )
+    except ViewError as error:
+        app.notify(sanitize(f"This view cannot be saved: {error}"), severity="error", markup=False)
+        return
+
+    def build(name: str) -> SavedView:
+        """In the dialog's worker: the backend says where the records load from."""
+        return replace(shown, name=name, source=backend.view_source(query.group, query.streams))
+
+    def saved(name: str | None) -> None:
+        if name is not None:
+            explorer.view_name = name
+            app.notify(sanitize(f"Saved view {name!r}"), markup=False)
+
+    app.push_screen(SaveViewScreen(app.view_store, build, explorer.view_name or ""), saved)
+
+
+def show_views(app: FlowApp) -> None:
+    """The saved-views picker; the view picked opens in a new explorer."""
+    if isinstance(app.screen, ViewsScreen):
+        return
+
+    def picked(view: SavedView | None) -> None:
+        if view is not None:
+            app.open_view(view)
+
+    app.push_screen(ViewsScreen(app.view_store), picked)
