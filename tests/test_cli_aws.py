@@ -23,10 +23,12 @@ def demo() -> Iterator[tuple[InProcessEndpoint, DemoAccount]]:
         patch.setenv("AWS_ACCESS_KEY_ID", "testing")
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         with InProcessEndpoint() as server:
+            server.reset()  # moto's state is per process: other modules may have used it
             account = build_demo_account(server.url)
             generator = TrafficGenerator(account, seed=3, rate=20.0)
             backfill(logs_client(server.url, account.region), generator, hours=0.5)
             yield server, account
+            server.reset()
 
 
 @pytest.fixture(autouse=True)

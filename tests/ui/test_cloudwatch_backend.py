@@ -51,6 +51,7 @@ def backend(
         patch.setenv("AWS_CONFIG_FILE", str(Path(home) / "config"))
         patch.delenv("AWS_PROFILE", raising=False)
         with InProcessEndpoint() as server:
+            server.reset()  # moto's state is per process: other modules may have used it
             account = build_demo_account(server.url)
             backfill(
                 logs_client(server.url, account.region), TrafficGenerator(account, rate=10), 0.25
@@ -58,6 +59,7 @@ def backend(
             conn = connect(ConnectionOptions(region=account.region, endpoint_url=server.url))
             limiter = RateLimiter(calls_per_s=100, context=conn.error_context)
             yield CloudWatchBackend(conn, limiter, Settings()), account
+            server.reset()
 
 
 def wait_for(condition: object, seconds: float = 30) -> None:
