@@ -72,13 +72,16 @@ def comparable(frame: pl.DataFrame) -> list[dict[str, object]]:
     return frame.select(pl.col(columns).cast(pl.String)).to_dicts()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 @given(st.lists(ANY_LINE, min_size=1, max_size=8))
 def test_lines_round_trip_or_are_reported(lines: list[str]) -> None:
     registry = FormatRegistry()
     parser = LineParser(registry, [DEFAULT_FORMAT, CUSTOM])
     result = parser.parse_batch(EventBatch(lines))
-    blank = sum(1 for line in lines if not line.strip(" "))
+    # A trailing carriage return ends a line (CRLF input), so "\r" alone is a blank line.
+    blank = sum(1 for line in lines if not line.rstrip("\r").strip(" "))
     counted = result.frame.height + len(result.malformed) + result.blank_lines
     assert counted + result.header_lines == len(lines)
     assert result.blank_lines == blank
@@ -91,7 +94,9 @@ def test_lines_round_trip_or_are_reported(lines: list[str]) -> None:
     assert comparable(again.frame) == comparable(result.frame)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 @given(st.lists(ANY_LINE, min_size=1, max_size=8))
 def test_fast_path_for_file_blocks_agrees_with_the_careful_path(lines: list[str]) -> None:
     assume(not any("\r" in line for line in lines))  # files end lines with \r\n; events do not
