@@ -26,7 +26,7 @@ import polars as pl
 from flowtui.core.config import write_atomically
 from flowtui.core.fields import FIELDS, Field, FieldKind
 from flowtui.core.formats import DEFAULT_FORMAT, LogFormat
-from flowtui.core.schema import FORMAT_INDEX, INGEST, STREAM, v6_column
+from flowtui.core.schema import FORMAT_INDEX, INGEST, STREAM, ipv4_text, v6_column
 
 ExportKind = Literal["csv", "jsonl", "raw"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("csv", "jsonl", "raw")
@@ -61,12 +61,6 @@ class ExportResult:
 # --- column expressions ----------------------------------------------------------------------
 
 
-def _ipv4_text(column: str) -> pl.Expr:
-    address = pl.col(column)
-    octets = [(address // (1 << shift)) & 255 for shift in (24, 16, 8, 0)]
-    return pl.concat_str([octet.cast(pl.String) for octet in octets], separator=".")
-
-
 def _text_value(spec: Field, columns: Collection[str]) -> pl.Expr:
     """The field as text, exactly as a flow-log line spells it; null where the record has `-`."""
     if spec.name not in columns:
@@ -76,7 +70,7 @@ def _text_value(spec: Field, columns: Collection[str]) -> pl.Expr:
         ipv6 = (
             pl.col(companion).cast(pl.String) if companion in columns else pl.lit(None, pl.String)
         )
-        return pl.coalesce(_ipv4_text(spec.name), ipv6).alias(spec.name)
+        return pl.coalesce(ipv4_text(pl.col(spec.name)), ipv6).alias(spec.name)
     return pl.col(spec.name).cast(pl.String)
 
 

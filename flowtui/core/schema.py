@@ -96,6 +96,12 @@ def ipv4_to_int(text: str) -> int:
     return value
 
 
+def ipv4_text(address: pl.Expr) -> pl.Expr:
+    """Dotted-quad text of a UInt32 address expression (null stays null)."""
+    octets = [(address // (1 << shift)) % 256 for shift in (24, 16, 8, 0)]
+    return pl.concat_str([octet.cast(pl.String) for octet in octets], separator=".")
+
+
 def int_to_ipv4(value: int) -> str:
     return f"{value >> 24 & 255}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
 

@@ -23,7 +23,7 @@ import polars as pl
 from polars.datatypes import IntegerType
 
 from flowtui.core.fields import FIELDS, FieldKind
-from flowtui.core.schema import ROW_ID, ipv4_to_int, v6_column
+from flowtui.core.schema import ROW_ID, ipv4_text, ipv4_to_int, v6_column
 
 Render = Callable[[str], pl.Expr]
 RowScore = tuple[int, float]
@@ -34,12 +34,6 @@ _IPV4_CHARS = frozenset("0123456789.")
 _IPV6_CHARS = frozenset("0123456789abcdef:.")
 #: Integer columns whose values span at most this many are matched over the whole span.
 _SPAN_LIMIT = 1 << 16
-
-
-def ipv4_text(address: pl.Expr) -> pl.Expr:
-    """Dotted-quad text of a UInt32 address expression (null stays null)."""
-    octets = [(address // (1 << shift)) % 256 for shift in (24, 16, 8, 0)]
-    return pl.concat_str([octet.cast(pl.String) for octet in octets], separator=".")
 
 
 def aws_text(column: str) -> pl.Expr:

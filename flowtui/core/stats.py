@@ -22,7 +22,7 @@ import polars as pl
 
 from flowtui.core.fields import FIELDS, FieldKind
 from flowtui.core.protocols import protocol_label
-from flowtui.core.schema import v6_column
+from flowtui.core.schema import ipv4_text, v6_column
 
 NULL_TEXT = "-"
 DEFAULT_LIMIT = 20
@@ -257,19 +257,10 @@ def _unavailable(
 # Grouping and rendering
 
 
-_OCTET_WEIGHTS = (1 << 24, 1 << 16, 1 << 8, 1)
-
-
-def _ipv4_text(column: str) -> pl.Expr:
-    value = pl.col(column)
-    octets = [((value // weight) & 255).cast(pl.String()) for weight in _OCTET_WEIGHTS]
-    return pl.concat_str(octets, separator=".")
-
-
 def _address_text(name: str) -> pl.Expr:
     """An address as text: dotted quad from the UInt32 part, else the IPv6 text, else "-"."""
     ipv4, ipv6 = _address_parts(name)
-    return pl.coalesce(_ipv4_text(ipv4), pl.col(ipv6).cast(pl.String()), pl.lit(NULL_TEXT))
+    return pl.coalesce(ipv4_text(pl.col(ipv4)), pl.col(ipv6).cast(pl.String()), pl.lit(NULL_TEXT))
 
 
 def _value_text(name: str) -> pl.Expr:
