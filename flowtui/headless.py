@@ -48,8 +48,9 @@ def load_files(
     ingestor = Ingestor(store, formats)
     for path in paths or ["-"]:
         try:
-            if path != "-" and sniff(path) != "lines":
-                _load_export(store, path, err)
+            kind = sniff(path) if path != "-" else "lines"
+            if kind != "lines":
+                _load_export(store, path, kind, err)
                 continue
             for block in read_blocks(path):
                 result: IngestResult = ingestor.add_block(
@@ -65,10 +66,10 @@ def load_files(
     return store, ingestor
 
 
-def _load_export(store: RecordStore, path: str, err: TextIO) -> None:
+def _load_export(store: RecordStore, path: str, kind: str, err: TextIO) -> None:
     """A CSV or JSON Lines export of flowtui's: rebuilt into lines in its own format."""
     text = read_text(path)
-    if sniff(path) == "jsonl":
+    if kind == "jsonl":
         table, malformed = jsonl_to_table(text.splitlines(), path, 1)
         _report_malformed(malformed, err)
         store.add_malformed(malformed)
