@@ -23,7 +23,7 @@ from flowtui.core.store import RecordStore
 from flowtui.core.timeparse import TimeSpecError, parse_duration, parse_time
 from flowtui.errors import UserError
 from flowtui.sources.aws import AwsConnection, ConnectionOptions, SourceError, connect
-from flowtui.sources.cloudwatch import fetch, list_log_groups, list_streams
+from flowtui.sources.cloudwatch import fetch, list_log_groups, list_streams, resolve_group
 from flowtui.sources.coverage import flow_log_notices, group_notices
 from flowtui.sources.ec2 import shared_lookups
 from flowtui.sources.find import find
@@ -193,13 +193,8 @@ def _as_relative(text: str) -> str:
 
 def group_formats(conn: AwsConnection, limiter: RateLimiter, group: str) -> list[LogFormat] | None:
     """The formats of the flow logs writing to `group`; None means detect them."""
-    flow_logs = shared_lookups(conn, limiter).flow_logs_for_group(
-        group.rsplit(":log-group:", maxsplit=1)[-1]
-    )
-    if not flow_logs:
-        return None
-    formats = list(dict.fromkeys(f.format for f in flow_logs if f.format is not None))
-    return formats or None
+    name = resolve_group(conn, limiter, group, None).name
+    return list(shared_lookups(conn, limiter).formats_for_group(name)) or None
 
 
 class _BatchPrinter:

@@ -22,7 +22,13 @@ from flowtui.core.events import EventBatch, content_key_hash, event_id_hash
 from flowtui.core.formats import LogFormat
 from flowtui.core.query import Query
 from flowtui.sources.aws import AwsConnection, NotFoundError, OperationCancelled
-from flowtui.sources.ec2 import Ec2Lookups, EniInfo, FlowLogInfo, shared_lookups
+from flowtui.sources.ec2 import (
+    Ec2Lookups,
+    EniInfo,
+    FlowLogInfo,
+    distinct_formats,
+    shared_lookups,
+)
 from flowtui.sources.ratelimit import SYSTEM_CLOCK, RateLimiter
 
 if TYPE_CHECKING:
@@ -83,11 +89,7 @@ class LogGroupInfo:
     @property
     def formats(self) -> tuple[LogFormat, ...]:
         """Every distinct record format delivered to this group, for the parser."""
-        seen: dict[LogFormat, None] = {}
-        for flow_log in self.flow_logs:
-            if flow_log.format is not None:
-                seen.setdefault(flow_log.format, None)
-        return tuple(seen)
+        return distinct_formats(self.flow_logs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -325,6 +325,11 @@ class Ec2Lookups:
             return None
         return tuple(item for item in everything if item.log_group == group_name)
 
+    def formats_for_group(self, group_name: str) -> tuple[LogFormat, ...]:
+        """The record formats delivered to a group; empty when none or unknown (then the
+        parser detects them)."""
+        return distinct_formats(self.flow_logs_for_group(group_name) or ())
+
     def covering_flow_logs(self, eni: EniInfo) -> tuple[FlowLogInfo, ...] | None:
         """Flow logs attached to the ENI, its subnet or its VPC; None when unknown."""
         everything = self.flow_logs()
@@ -746,6 +751,11 @@ class Ec2Lookups:
 
 _shared_lock = threading.Lock()
 _shared: dict[int, Ec2Lookups] = {}
+
+
+def distinct_formats(flow_logs: Iterable[FlowLogInfo]) -> tuple[LogFormat, ...]:
+    """Every distinct record format of these flow logs, in order: what the parser is given."""
+    return tuple(dict.fromkeys(f.format for f in flow_logs if f.format is not None))
 
 
 def shared_lookups(conn: AwsConnection, limiter: RateLimiter) -> Ec2Lookups:

@@ -116,8 +116,7 @@ def parse_record_line(
 
 
 def _group_formats(lookups: Ec2Lookups, group: str) -> tuple[LogFormat, ...]:
-    flow_logs = lookups.flow_logs_for_group(group) or ()
-    return tuple(dict.fromkeys(f.format for f in flow_logs if f.format is not None))
+    return lookups.formats_for_group(group)
 
 
 # --- gathering ------------------------------------------------------------------------------

@@ -204,9 +204,7 @@ class CloudWatchBackend:
         info = self._groups.get(group)
         if info is not None and info.formats:
             return list(info.formats)
-        flow_logs = self.lookups.flow_logs_for_group(group)
-        formats = [f.format for f in flow_logs or () if f.format is not None]
-        return list(dict.fromkeys(formats)) or None
+        return list(self.lookups.formats_for_group(group)) or None
 
     def _pushdown(self, query: Query) -> tuple[Query, str]:
         """The query with the part of its filter CloudWatch can evaluate (a superset of the
