@@ -20,8 +20,8 @@ demo: $(STAMP)
 	$(BIN)/flowtui demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check flowtui tests bench
-	$(BIN)/ruff format --check flowtui tests bench
+	$(BIN)/ruff check flowtui tests bench scripts
+	$(BIN)/ruff format --check flowtui tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,7 +32,7 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 screenshots: $(STAMP)
-	TZ=UTC $(BIN)/python -m flowtui.ui.screenshots screenshots
+	TZ=UTC $(BIN)/python scripts/screenshots.py screenshots
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -30,7 +30,7 @@ from flowtui.core.events import EventBatch
 from flowtui.core.query import Query, TimeRange
 from flowtui.demo.faults import ONE_MB, EndpointProcess, spread_events, write_events
 from flowtui.sources.aws import ConnectionOptions, connect
-from flowtui.sources.cloudwatch import fetch
+from flowtui.sources.fetch import fetch
 from flowtui.sources.ratelimit import RateLimiter
 
 GROUP = "/bench/flows"

@@ -15,7 +15,7 @@ from functools import partial
 
 import polars as pl
 
-from flowtui.core.filter import Filter
+from flowtui.core.filter.compiler import Filter
 from flowtui.core.formats import DEFAULT_FORMAT
 from flowtui.core.schema import ROW_ID, ipv4_to_int, store_schema
 from flowtui.core.search import fuzzy_rank, search_mask

@@ -17,8 +17,12 @@ from functools import partial
 
 import polars as pl
 
-from flowtui.core import stats
 from flowtui.core.schema import store_schema
+from flowtui.core.stats.counting import Counting
+from flowtui.core.stats.report import stats_overview
+from flowtui.core.stats.talkers import METRICS, SIDES, rejected_ports, rejected_sources, top_talkers
+from flowtui.core.stats.timeline import timeline
+from flowtui.core.stats.values import COUNT_FIELDS, counts_per, value_counts
 
 TARGET_MS = 200.0
 FIELDS = [
@@ -132,21 +136,19 @@ def synthetic_frame(rows: int, conversations: int = 20_000) -> pl.DataFrame:
     )
 
 
-def tables(frame: pl.DataFrame, counting: stats.Counting) -> dict[str, Callable[[], object]]:
+def tables(frame: pl.DataFrame, counting: Counting) -> dict[str, Callable[[], object]]:
     """Every table the stats view, the value counts and the CLI offer, by name."""
     named: dict[str, Callable[[], object]] = {}
-    for side in stats.SIDES:
-        for metric in stats.METRICS:
-            named[f"top {side} by {metric}"] = partial(
-                stats.top_talkers, frame, side, metric, counting
-            )
-    named["rejected ports"] = partial(stats.rejected_ports, frame, counting)
-    named["rejected sources"] = partial(stats.rejected_sources, frame, counting)
-    for field in stats.COUNT_FIELDS:
-        named[f"counts per {field}"] = partial(stats.counts_per, frame, field, counting, LABELS)
+    for side in SIDES:
+        for metric in METRICS:
+            named[f"top {side} by {metric}"] = partial(top_talkers, frame, side, metric, counting)
+    named["rejected ports"] = partial(rejected_ports, frame, counting)
+    named["rejected sources"] = partial(rejected_sources, frame, counting)
+    for field in COUNT_FIELDS:
+        named[f"counts per {field}"] = partial(counts_per, frame, field, counting, LABELS)
     for column in ("srcaddr", "dstaddr", "dstport", "interface-id", "start", "bytes", "_row_id"):
-        named[f"values of {column}"] = partial(stats.value_counts, frame, column, counting)
-    named["timeline"] = partial(stats.timeline, frame, counting)
+        named[f"values of {column}"] = partial(value_counts, frame, column, counting)
+    named["timeline"] = partial(timeline, frame, counting)
     return named
 
 
@@ -160,7 +162,7 @@ def _time_ms(run: Callable[[], object], repeat: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
-def _report(name: str, counting: stats.Counting, best: float, median: float, flag: str) -> None:
+def _report(name: str, counting: Counting, best: float, median: float, flag: str) -> None:
     print(f"{name:<28}{counting.value:<15}{best:>9.1f}{median:>11.1f}{flag}")
 
 
@@ -183,14 +185,14 @@ def main() -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     print(f"{'table':<28}{'counting':<15}{'best ms':>9}{'median ms':>11}")
     misses = 0
-    for counting in stats.Counting:
+    for counting in Counting:
         for name, run in tables(frame, counting).items():
             best, median = _time_ms(run, args.repeat)
             missed = best >= TARGET_MS
             misses += missed
             _report(name, counting, best, median, f"  over {TARGET_MS:.0f} ms" if missed else "")
         # The whole stats view (12 tables) counts the records once; no per-table target.
-        overview = partial(stats.stats_overview, frame, counting, LABELS)
+        overview = partial(stats_overview, frame, counting, LABELS)
         _report("(whole stats view)", counting, *_time_ms(overview, args.repeat), "")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     print(f"{misses} of the table timings missed the {TARGET_MS:.0f} ms target")

@@ -28,7 +28,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+# Run as a file, Python puts bench/ on the path, not the repo root the fixtures live under.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl
 from textual.drivers.headless_driver import HeadlessDriver
@@ -39,10 +43,10 @@ from flowtui.core.ingest import Ingestor
 from flowtui.core.query import Query, TimeRange
 from flowtui.core.store import RecordStore
 from flowtui.ui.app import FlowApp, Start
-from flowtui.ui.sample_data import ACCOUNT, SAMPLE_EPOCH, SampleBackend
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.screens.stats import StatsScreen
 from flowtui.ui.widgets.flow_table import FlowTable
+from tests.fixtures.sample_data import ACCOUNT, SAMPLE_EPOCH, SampleBackend
 
 SIZE = (120, 36)
 FIRST_ROWS_MS = 500.0

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from flowtui import applog
-from flowtui.core.stats import Counting
+from flowtui.core.stats.counting import Counting
 from flowtui.errors import UserError
 
 EXIT_USAGE = 2
@@ -119,14 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Subcommand -> "module:function"; imported only when used, so `flowtui --help` stays fast.
 _HANDLERS = {
-    "app": "flowtui.headless:run_app",
-    "query": "flowtui.headless:run_query",
-    "demo": "flowtui.headless:run_demo",
-    "groups": "flowtui.headless_aws:run_groups",
-    "streams": "flowtui.headless_aws:run_streams",
-    "find": "flowtui.headless_aws:run_find",
-    "explain": "flowtui.headless_aws:run_explain",
-    "views": "flowtui.headless:run_views",
+    "app": "flowtui.commands.app:run_app",
+    "query": "flowtui.commands.query:run_query",
+    "demo": "flowtui.commands.demo:run_demo",
+    "groups": "flowtui.commands.cloudwatch:run_groups",
+    "streams": "flowtui.commands.cloudwatch:run_streams",
+    "find": "flowtui.commands.cloudwatch:run_find",
+    "explain": "flowtui.commands.explain:run_explain",
+    "views": "flowtui.commands.views:run_views",
 }
 
 

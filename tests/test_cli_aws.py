@@ -12,7 +12,8 @@ from flowtui.cli import main
 from flowtui.demo.account import DemoAccount, build_demo_account
 from flowtui.demo.faults import InProcessEndpoint
 from flowtui.demo.server import logs_client
-from flowtui.demo.traffic import TrafficGenerator, backfill
+from flowtui.demo.traffic import TrafficGenerator
+from flowtui.demo.writer import backfill
 
 pytestmark = pytest.mark.endpoint
 

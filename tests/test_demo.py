@@ -22,16 +22,8 @@ import pytest
 from demo_helpers import MARK_HEADER
 
 from flowtui.core.formats import DEFAULT_FORMAT, LogFormat, parse_format
-from flowtui.demo.account import (
-    APP_GROUP,
-    DENIED_CIDR,
-    MAIN_GROUP,
-    MISSING_GROUP,
-    V5_FORMAT,
-    V8_FORMAT,
-    DemoAccount,
-    build_demo_account,
-)
+from flowtui.demo.account import DemoAccount, build_demo_account
+from flowtui.demo.flow_logs import APP_GROUP, MAIN_GROUP, MISSING_GROUP, V5_FORMAT, V8_FORMAT
 from flowtui.demo.serve import serve
 from flowtui.demo.server import (
     DemoUnavailableError,
@@ -40,13 +32,9 @@ from flowtui.demo.server import (
     logs_client,
     require_moto,
 )
-from flowtui.demo.traffic import (
-    MAX_BATCH_BYTES,
-    MAX_BATCH_EVENTS,
-    TrafficGenerator,
-    TrafficWriter,
-    backfill,
-)
+from flowtui.demo.traffic import TrafficGenerator
+from flowtui.demo.vpc import DENIED_CIDR
+from flowtui.demo.writer import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, TrafficWriter, backfill
 
 HOUR = 3600.0
 

@@ -11,21 +11,14 @@ from collections import Counter
 import pytest
 
 from flowtui.core.formats import DEFAULT_FORMAT, LogFormat, parse_format
-from flowtui.demo.account import (
-    APP_GROUP,
-    DENIED_CIDR,
-    MAIN_GROUP,
-    V5_FORMAT,
-    V8_FORMAT,
-    DemoAccount,
-    synthetic_account,
-)
-from flowtui.demo.traffic import (
+from flowtui.demo.account import DemoAccount, synthetic_account
+from flowtui.demo.flow_logs import APP_GROUP, MAIN_GROUP, V5_FORMAT, V8_FORMAT
+from flowtui.demo.traffic import TrafficGenerator, generate_lines
+from flowtui.demo.vpc import DENIED_CIDR
+from flowtui.demo.writer import (
     EVENT_OVERHEAD_BYTES,
     MAX_BATCH_BYTES,
     MAX_BATCH_EVENTS,
-    TrafficGenerator,
-    generate_lines,
     plan_batches,
 )
 

@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from flowtui.core.explain import FlowFacts, RecordError, Verdict, explain
+from flowtui.core.explain.facts import FlowFacts, RecordError
+from flowtui.core.explain.narrate import explain
+from flowtui.core.explain.verdict import Verdict
 from flowtui.core.netmodel import (
     AclEntry,
     Eni,

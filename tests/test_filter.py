@@ -11,20 +11,10 @@ from filter_support import make_frame, matching_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowtui.core.filter import (
-    And,
-    Filter,
-    FilterError,
-    Not,
-    Number,
-    Or,
-    Term,
-    check,
-    compile_filter,
-    fields_in,
-    parse_filter,
-    suggest,
-)
+from flowtui.core.filter.compiler import Filter, check, compile_filter
+from flowtui.core.filter.parser import parse_filter
+from flowtui.core.filter.suggest import suggest
+from flowtui.core.filter.syntax import And, FilterError, Not, Number, Or, Term, fields_in
 from flowtui.core.formats import DEFAULT_FORMAT
 
 FIELDS_USED = (

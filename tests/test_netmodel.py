@@ -6,7 +6,8 @@ import ipaddress
 
 import pytest
 
-from flowtui.core.explain import FlowFacts, explain
+from flowtui.core.explain.facts import FlowFacts
+from flowtui.core.explain.narrate import explain
 from flowtui.core.formats import DEFAULT_FORMAT
 from flowtui.core.netmodel import (
     AclEntry,

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowtui.core.fields import FIELDS, FieldKind
-from flowtui.core.filter import compile_filter, parse_filter
+from flowtui.core.filter.compiler import compile_filter
+from flowtui.core.filter.parser import parse_filter
 from flowtui.core.formats import DEFAULT_FORMAT, TGW_DEFAULT_FORMAT, LogFormat, parse_format
 from flowtui.core.pushdown import (
     MAX_PATTERN_LENGTH,

@@ -13,22 +13,11 @@ import pytest
 
 from flowtui.core.fields import FIELDS, FieldKind
 from flowtui.core.schema import ROW_ID, ipv4_to_int, store_schema
-from flowtui.core.stats import (
-    SIDES,
-    Counting,
-    StatsTable,
-    TimelineTable,
-    bucket_seconds_for,
-    counts_per,
-    format_table,
-    rejected_ports,
-    rejected_sources,
-    stats_for_cli,
-    stats_overview,
-    timeline,
-    top_talkers,
-    value_counts,
-)
+from flowtui.core.stats.counting import Counting, StatsTable
+from flowtui.core.stats.report import format_table, stats_for_cli, stats_overview
+from flowtui.core.stats.talkers import SIDES, rejected_ports, rejected_sources, top_talkers
+from flowtui.core.stats.timeline import TimelineTable, bucket_seconds_for, timeline
+from flowtui.core.stats.values import counts_per, value_counts
 
 Row = tuple[object, ...]
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flowtui.core.filter import (
+from flowtui.core.filter.syntax import (
     Comparison,
     FilterAst,
     Instant,

@@ -1,116 +1,28 @@
-"""The demo account: a small, realistic VPC, built through boto3 like a user's own account.
+"""The demo account: its network (`flowtui.demo.vpc`) and its flow logs
+(`flowtui.demo.flow_logs`), put together.
 
-One blueprint (the `_SUBNETS`, `_ENIS`, `_SECURITY_GROUPS`, `_ACLS` and `_FLOW_LOGS` plans)
-describes the account. `build_demo_account` creates it on an endpoint; `synthetic_account`
-returns the same account with made-up ids and no endpoint, for benchmarks and pure tests.
-
-The story the rules tell (and the traffic generator respects):
-- web-public-a/b hold two web servers, the bastion, the NAT gateway and the load balancer. Their
-  network ACL denies 203.0.113.0/24 inbound at rule 50 and allows everything else.
-- app-private-a holds the DNS server, db-private-a the database. Their ACL allows TCP and UDP
-  outbound but no ICMP, so a ping from the bastion is accepted and its reply rejected (the AWS
-  documentation's ICMP example).
-- Security groups: web allows 80/443 from anywhere, bastion 22 from the office 198.51.100.0/24,
-  db 5432 only from the web group, DNS 53 from the VPC.
-
-What moto 5.2.5 cannot represent (so the account differs from AWS there):
-- Every ENI has a security group: moto gives the VPC's default group to an ENI created without
-  one. A NAT gateway ENI has none on AWS.
-- `InterfaceType` is always "interface"; the NAT and load-balancer ENIs are recognisable by
-  their descriptions, as AWS writes them ("Interface for NAT Gateway nat-…", "ELB app/…").
-- No NAT gateway resource: moto's NAT gateway gets an ENI with an address outside its subnet.
-  The NAT ENI is a plain ENI and its "nat-…" id in the description is made up.
+`build_demo_account` creates the account on an endpoint through boto3, like a user's own
+account; `synthetic_account` returns the same account with made-up ids and no endpoint, for
+benchmarks and pure tests.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
 
-from flowtui.core.formats import DEFAULT_FORMAT, LogFormat, parse_format
-
-if TYPE_CHECKING:
-    from mypy_boto3_ec2 import EC2Client
-
-VPC_CIDR = "10.0.0.0/16"
-OFFICE_CIDR = "198.51.100.0/24"
-DENIED_CIDR = "203.0.113.0/24"
-
-MAIN_GROUP = "/flowtui/demo/vpc-flow-logs"
-APP_GROUP = "/flowtui/demo/app-subnet"
-#: Never created, so the flow log that writes to it reports DeliverLogsStatus FAILED.
-MISSING_GROUP = "/flowtui/demo/audit"
-
-#: Custom version-5 format: what a network team adds to see NAT and path details.
-V5_FORMAT = parse_format(
-    "${version} ${account-id} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${type} "
-    "${srcaddr} ${dstaddr} ${srcport} ${dstport} ${pkt-srcaddr} ${pkt-dstaddr} ${protocol} "
-    "${packets} ${bytes} ${start} ${end} ${action} ${tcp-flags} ${log-status} ${flow-direction} "
-    "${traffic-path} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${region} ${az-id}"
+from flowtui.demo.flow_logs import (
+    CREATED_GROUPS,
+    MAIN_GROUP,
+    DemoFlowLog,
+    create_flow_logs,
+    create_log_groups,
+    flow_logs_role_arn,
+    synthetic_flow_logs,
 )
-#: Custom version-8 format: the default fields plus context and the reject reason.
-V8_FORMAT = parse_format(
-    DEFAULT_FORMAT.aws_string()
-    + " ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} ${flow-direction}"
-    + " ${reject-reason}"
-)
-
-_DEMO_AMI = "ami-12c6146b"  # one of moto's built-in images
-_SCALE_OUT_AFTER = 180.0  # seconds after the build when the second load-balancer node appears
-
-
-class EniRole(StrEnum):
-    WEB = "web"
-    BASTION = "bastion"
-    NAT_GATEWAY = "nat-gateway"
-    DATABASE = "database"
-    LOAD_BALANCER = "load-balancer"
-    DNS = "dns"
-
-
-@dataclass(frozen=True, slots=True)
-class DemoSubnet:
-    id: str
-    name: str
-    cidr: str
-    ipv6_cidr: str
-    availability_zone: str
-    az_id: str
-    acl_id: str
-    public: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DemoEni:
-    id: str
-    name: str
-    role: EniRole
-    private_ip: str
-    ipv6: str | None
-    subnet_id: str
-    security_groups: tuple[str, ...]
-    instance_id: str | None
-    interface_type: str
-    description: str
-    #: When the ENI starts carrying traffic (a load-balancer node added by scale-out); None: always.
-    joins_at: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DemoFlowLog:
-    id: str
-    name: str
-    group: str
-    log_format: LogFormat
-    resource_id: str
-    traffic_type: str
-    #: False when delivery fails (DeliverLogsStatus FAILED): it writes no records.
-    delivering: bool
+from flowtui.demo.vpc import DemoEni, DemoNetwork, DemoSubnet, create_network, synthetic_network
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,152 +58,6 @@ class DemoAccount:
         return tuple(f for f in self.flow_logs if f.delivering and f.resource_id in resources)
 
 
-# --- the blueprint -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _SubnetPlan:
-    name: str
-    cidr: str
-    ipv6_index: int  # which /64 of the VPC's /56
-    zone_suffix: str
-    acl: str
-
-
-@dataclass(frozen=True, slots=True)
-class _EniPlan:
-    name: str
-    role: EniRole
-    subnet: str
-    private_ip: str
-    ipv6_host: int | None  # host part inside the subnet's /64
-    security_group: str | None
-    instance_type: str | None  # None: not an instance (requester-managed on AWS)
-    description: str
-    joins_after: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    """A security-group ingress rule: from a CIDR, the VPC, or another group (by name)."""
-
-    protocol: str
-    from_port: int
-    to_port: int
-    cidr: str | None = None
-    ipv6_cidr: str | None = None
-    group: str | None = None
-    description: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class _AclEntry:
-    rule_number: int
-    protocol: str  # "-1" all, "6" TCP, "17" UDP
-    allow: bool
-    egress: bool
-    cidr: str | None = None
-    ipv6_cidr: str | None = None  # "vpc" means the VPC's own IPv6 block
-    ports: tuple[int, int] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _FlowLogPlan:
-    name: str
-    group: str
-    log_format: LogFormat
-    resource: str  # "vpc", a subnet name or an ENI name
-    traffic_type: str
-
-
-_SUBNETS: tuple[_SubnetPlan, ...] = (
-    _SubnetPlan("web-public-a", "10.0.0.0/24", 0x00, "a", "public"),
-    _SubnetPlan("web-public-b", "10.0.1.0/24", 0x01, "b", "public"),
-    _SubnetPlan("app-private-a", "10.0.10.0/24", 0x0A, "a", "private"),
-    _SubnetPlan("db-private-a", "10.0.20.0/24", 0x14, "a", "private"),
-)
-
-_NAT_DESCRIPTION = "Interface for NAT Gateway {nat_id}"
-_ALB_DESCRIPTION = "ELB app/flowtui-demo/50dc6c495c0c9188"
-
-_ENIS: tuple[_EniPlan, ...] = (
-    _EniPlan("web-1", EniRole.WEB, "web-public-a", "10.0.0.11", 0x11, "web", "t3.small", ""),
-    _EniPlan("web-2", EniRole.WEB, "web-public-b", "10.0.1.12", 0x12, "web", "t3.small", ""),
-    _EniPlan("bastion", EniRole.BASTION, "web-public-a", "10.0.0.20", 0x20, "bastion", "t3.micro",
-             ""),
-    _EniPlan("nat-gateway", EniRole.NAT_GATEWAY, "web-public-a", "10.0.0.30", None, None, None,
-             _NAT_DESCRIPTION),
-    _EniPlan("alb-a", EniRole.LOAD_BALANCER, "web-public-a", "10.0.0.40", 0x40, "alb", None,
-             _ALB_DESCRIPTION),
-    _EniPlan("alb-b", EniRole.LOAD_BALANCER, "web-public-b", "10.0.1.40", 0x40, "alb", None,
-             _ALB_DESCRIPTION, joins_after=_SCALE_OUT_AFTER),
-    _EniPlan("dns-1", EniRole.DNS, "app-private-a", "10.0.10.53", 0x53, "dns", "t3.micro", ""),
-    _EniPlan("db-1", EniRole.DATABASE, "db-private-a", "10.0.20.10", 0x10, "db", "r6g.large", ""),
-)  # fmt: skip
-
-_SECURITY_GROUPS: dict[str, tuple[str, tuple[_Rule, ...]]] = {
-    "web": ("Web servers: HTTP and HTTPS from anywhere", (
-        _Rule("tcp", 80, 80, cidr="0.0.0.0/0", ipv6_cidr="::/0", description="HTTP"),
-        _Rule("tcp", 443, 443, cidr="0.0.0.0/0", ipv6_cidr="::/0", description="HTTPS"),
-    )),
-    "alb": ("Load balancer: HTTP and HTTPS from anywhere", (
-        _Rule("tcp", 80, 80, cidr="0.0.0.0/0", ipv6_cidr="::/0", description="HTTP"),
-        _Rule("tcp", 443, 443, cidr="0.0.0.0/0", ipv6_cidr="::/0", description="HTTPS"),
-    )),
-    "bastion": ("Bastion: SSH from the office", (
-        _Rule("tcp", 22, 22, cidr=OFFICE_CIDR, description="SSH from the office"),
-    )),
-    "db": ("Database: PostgreSQL from the web tier only", (
-        _Rule("tcp", 5432, 5432, group="web", description="PostgreSQL from the web tier"),
-        _Rule("tcp", 22, 22, group="bastion", description="SSH from the bastion"),
-        _Rule("icmp", -1, -1, group="bastion", description="Ping from the bastion"),
-    )),
-    "dns": ("DNS server: DNS from the VPC", (
-        _Rule("udp", 53, 53, cidr=VPC_CIDR, description="DNS from the VPC"),
-        _Rule("tcp", 53, 53, cidr=VPC_CIDR, description="DNS over TCP from the VPC"),
-        _Rule("tcp", 22, 22, group="bastion", description="SSH from the bastion"),
-        _Rule("icmp", -1, -1, group="bastion", description="Ping from the bastion"),
-    )),
-}  # fmt: skip
-
-_ACLS: dict[str, tuple[_AclEntry, ...]] = {
-    "public": (
-        _AclEntry(50, "-1", allow=False, egress=False, cidr=DENIED_CIDR),
-        _AclEntry(100, "-1", allow=True, egress=False, cidr="0.0.0.0/0"),
-        _AclEntry(101, "-1", allow=True, egress=False, ipv6_cidr="::/0"),
-        _AclEntry(100, "-1", allow=True, egress=True, cidr="0.0.0.0/0"),
-        _AclEntry(101, "-1", allow=True, egress=True, ipv6_cidr="::/0"),
-    ),
-    # Outbound allows TCP and UDP only: ICMP replies are rejected.
-    "private": (
-        _AclEntry(100, "-1", allow=True, egress=False, cidr=VPC_CIDR),
-        _AclEntry(101, "-1", allow=True, egress=False, ipv6_cidr="vpc"),
-        _AclEntry(110, "6", allow=True, egress=False, cidr="0.0.0.0/0", ports=(1024, 65535)),
-        _AclEntry(111, "6", allow=True, egress=False, ipv6_cidr="::/0", ports=(1024, 65535)),
-        _AclEntry(120, "17", allow=True, egress=False, cidr="0.0.0.0/0", ports=(1024, 65535)),
-        _AclEntry(100, "6", allow=True, egress=True, cidr="0.0.0.0/0", ports=(0, 65535)),
-        _AclEntry(101, "6", allow=True, egress=True, ipv6_cidr="::/0", ports=(0, 65535)),
-        _AclEntry(110, "17", allow=True, egress=True, cidr="0.0.0.0/0", ports=(0, 65535)),
-        _AclEntry(111, "17", allow=True, egress=True, ipv6_cidr="::/0", ports=(0, 65535)),
-    ),
-}
-
-_FLOW_LOGS: tuple[_FlowLogPlan, ...] = (
-    _FlowLogPlan("vpc-all-default", MAIN_GROUP, DEFAULT_FORMAT, "vpc", "ALL"),
-    # Same group as the VPC's: db-1's stream combines both formats.
-    _FlowLogPlan("db-subnet-v8", MAIN_GROUP, V8_FORMAT, "db-private-a", "ALL"),
-    _FlowLogPlan("app-subnet-v5", APP_GROUP, V5_FORMAT, "app-private-a", "ALL"),
-    _FlowLogPlan("nat-gateway-v5", APP_GROUP, V5_FORMAT, "nat-gateway", "ALL"),
-    _FlowLogPlan("alb-accepted-v5", APP_GROUP, V5_FORMAT, "alb-a", "ACCEPT"),
-    _FlowLogPlan("bastion-audit", MISSING_GROUP, DEFAULT_FORMAT, "bastion", "ALL"),
-)
-
-_CREATED_GROUPS = (MAIN_GROUP, APP_GROUP)
-
-
-# --- building through boto3 --------------------------------------------------------------------
-
-
 def build_demo_account(
     endpoint_url: str, region: str = "us-east-1", now: Callable[[], float] = time.time
 ) -> DemoAccount:
@@ -299,245 +65,12 @@ def build_demo_account(
     from flowtui.demo.server import ec2_client, logs_client
 
     ec2 = ec2_client(endpoint_url, region)
-    vpc = ec2.create_vpc(
-        CidrBlock=VPC_CIDR,
-        AmazonProvidedIpv6CidrBlock=True,
-        TagSpecifications=_name("vpc", "flowtui-demo"),
-    )["Vpc"]
-    vpc_id = vpc["VpcId"]
-    vpc_ipv6 = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
-    acls = {name: _create_acl(ec2, vpc_id, name, rules, vpc_ipv6) for name, rules in _ACLS.items()}
-    subnets = tuple(_create_subnet(ec2, vpc_id, vpc_ipv6, plan, acls=acls) for plan in _SUBNETS)
-    groups = _create_security_groups(ec2, vpc_id)
-    created_at = now()
-    nat_id = f"nat-{random.Random(vpc_id).getrandbits(68):017x}"
-    enis = tuple(
-        _create_eni(ec2, plan, subnets, groups=groups, nat_id=nat_id, created_at=created_at)
-        for plan in _ENIS
+    network = create_network(ec2, now)
+    create_log_groups(logs_client(endpoint_url, region))
+    flow_logs = create_flow_logs(
+        ec2, network.resource_ids(), flow_logs_role_arn(network.account_id)
     )
-
-    logs = logs_client(endpoint_url, region)
-    for group in _CREATED_GROUPS:
-        logs.create_log_group(logGroupName=group, tags={"app": "flowtui-demo"})
-        logs.put_retention_policy(logGroupName=group, retentionInDays=14)
-    account_id = vpc["OwnerId"]
-    role = f"arn:aws:iam::{account_id}:role/flowtui-demo-flow-logs"
-    resources = _resource_ids(vpc_id, subnets, enis)
-    flow_logs = tuple(_create_flow_log(ec2, plan, resources, role) for plan in _FLOW_LOGS)
-    return DemoAccount(
-        account_id=account_id,
-        region=region,
-        vpc_id=vpc_id,
-        vpc_cidr=VPC_CIDR,
-        vpc_ipv6_cidr=vpc_ipv6,
-        subnets=subnets,
-        enis=enis,
-        flow_logs=flow_logs,
-        security_groups=groups,
-        network_acls=acls,
-        group_names=_CREATED_GROUPS,
-        main_group=MAIN_GROUP,
-        created_at=created_at,
-    )
-
-
-def _name(resource_type: str, name: str) -> Any:
-    return [{"ResourceType": resource_type, "Tags": [{"Key": "Name", "Value": name}]}]
-
-
-def _subnet_ipv6(vpc_ipv6: str, index: int) -> str:
-    return str(list(ipaddress.IPv6Network(vpc_ipv6).subnets(new_prefix=64))[index])
-
-
-def _create_acl(
-    ec2: EC2Client, vpc_id: str, name: str, entries: tuple[_AclEntry, ...], vpc_ipv6: str
-) -> str:
-    acl_id = ec2.create_network_acl(VpcId=vpc_id, TagSpecifications=_name("network-acl", name))[
-        "NetworkAcl"
-    ]["NetworkAclId"]
-    for entry in entries:
-        spec: dict[str, Any] = {
-            "NetworkAclId": acl_id,
-            "RuleNumber": entry.rule_number,
-            "Protocol": entry.protocol,
-            "RuleAction": "allow" if entry.allow else "deny",
-            "Egress": entry.egress,
-        }
-        if entry.cidr is not None:
-            spec["CidrBlock"] = entry.cidr
-        if entry.ipv6_cidr is not None:
-            spec["Ipv6CidrBlock"] = vpc_ipv6 if entry.ipv6_cidr == "vpc" else entry.ipv6_cidr
-        if entry.ports is not None:
-            spec["PortRange"] = {"From": entry.ports[0], "To": entry.ports[1]}
-        ec2.create_network_acl_entry(**spec)
-    return acl_id
-
-
-def _create_subnet(
-    ec2: EC2Client, vpc_id: str, vpc_ipv6: str, plan: _SubnetPlan, *, acls: Mapping[str, str]
-) -> DemoSubnet:
-    ipv6 = _subnet_ipv6(vpc_ipv6, plan.ipv6_index)
-    created = ec2.create_subnet(
-        VpcId=vpc_id,
-        CidrBlock=plan.cidr,
-        Ipv6CidrBlock=ipv6,
-        AvailabilityZone=ec2.meta.region_name + plan.zone_suffix,
-        TagSpecifications=_name("subnet", plan.name),
-    )["Subnet"]
-    subnet_id = created["SubnetId"]
-    # A new subnet starts on the VPC's default ACL; move it to the planned one.
-    association = ec2.describe_network_acls(
-        Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}]
-    )["NetworkAcls"][0]["Associations"]
-    current = next(a for a in association if a["SubnetId"] == subnet_id)
-    ec2.replace_network_acl_association(
-        AssociationId=current["NetworkAclAssociationId"], NetworkAclId=acls[plan.acl]
-    )
-    return DemoSubnet(
-        id=subnet_id,
-        name=plan.name,
-        cidr=plan.cidr,
-        ipv6_cidr=ipv6,
-        availability_zone=created["AvailabilityZone"],
-        az_id=created["AvailabilityZoneId"],
-        acl_id=acls[plan.acl],
-        public=plan.acl == "public",
-    )
-
-
-def _create_security_groups(ec2: EC2Client, vpc_id: str) -> dict[str, str]:
-    ids = {
-        name: ec2.create_security_group(
-            GroupName=name,
-            Description=description,
-            VpcId=vpc_id,
-            TagSpecifications=_name("security-group", name),
-        )["GroupId"]
-        for name, (description, _) in _SECURITY_GROUPS.items()
-    }
-    for name, (_, rules) in _SECURITY_GROUPS.items():
-        ec2.authorize_security_group_ingress(
-            GroupId=ids[name], IpPermissions=[_permission(rule, ids) for rule in rules]
-        )
-    return ids
-
-
-def _permission(rule: _Rule, group_ids: Mapping[str, str]) -> Any:
-    permission: dict[str, Any] = {
-        "IpProtocol": rule.protocol,
-        "FromPort": rule.from_port,
-        "ToPort": rule.to_port,
-    }
-    if rule.cidr is not None:
-        permission["IpRanges"] = [{"CidrIp": rule.cidr, "Description": rule.description}]
-    if rule.ipv6_cidr is not None:
-        permission["Ipv6Ranges"] = [{"CidrIpv6": rule.ipv6_cidr, "Description": rule.description}]
-    if rule.group is not None:
-        permission["UserIdGroupPairs"] = [
-            {"GroupId": group_ids[rule.group], "Description": rule.description}
-        ]
-    return permission
-
-
-def _create_eni(
-    ec2: EC2Client,
-    plan: _EniPlan,
-    subnets: tuple[DemoSubnet, ...],
-    *,
-    groups: Mapping[str, str],
-    nat_id: str,
-    created_at: float,
-) -> DemoEni:
-    subnet = next(s for s in subnets if s.name == plan.subnet)
-    ipv6 = _host_ipv6(subnet.ipv6_cidr, plan.ipv6_host)
-    description = plan.description.format(nat_id=nat_id)
-    spec: dict[str, Any] = {
-        "SubnetId": subnet.id,
-        "PrivateIpAddress": plan.private_ip,
-        "Description": description,
-        "TagSpecifications": _name("network-interface", plan.name),
-    }
-    if plan.security_group is not None:
-        spec["Groups"] = [groups[plan.security_group]]
-    if ipv6 is not None:
-        spec["Ipv6Addresses"] = [{"Ipv6Address": ipv6}]
-    eni = ec2.create_network_interface(**spec)["NetworkInterface"]
-    instance_id = None
-    if plan.instance_type is not None:
-        # The instance gets the prepared ENI, so DescribeInstances and the ENI agree on Name.
-        instance_id = ec2.run_instances(
-            ImageId=_DEMO_AMI,
-            InstanceType=plan.instance_type,  # type: ignore[arg-type]
-            MinCount=1,
-            MaxCount=1,
-            NetworkInterfaces=[{"DeviceIndex": 0, "NetworkInterfaceId": eni["NetworkInterfaceId"]}],
-            TagSpecifications=_name("instance", plan.name),
-        )["Instances"][0]["InstanceId"]
-    return DemoEni(
-        id=eni["NetworkInterfaceId"],
-        name=plan.name,
-        role=plan.role,
-        private_ip=plan.private_ip,
-        ipv6=ipv6,
-        subnet_id=subnet.id,
-        security_groups=tuple(g["GroupId"] for g in eni["Groups"]),
-        instance_id=instance_id,
-        interface_type=eni["InterfaceType"],
-        description=description,
-        joins_at=None if plan.joins_after is None else created_at + plan.joins_after,
-    )
-
-
-def _host_ipv6(subnet_ipv6: str, host: int | None) -> str | None:
-    if host is None:
-        return None
-    return str(ipaddress.IPv6Network(subnet_ipv6).network_address + host)
-
-
-def _resource_ids(
-    vpc_id: str, subnets: tuple[DemoSubnet, ...], enis: tuple[DemoEni, ...]
-) -> dict[str, str]:
-    resources = {"vpc": vpc_id}
-    resources.update({s.name: s.id for s in subnets})
-    resources.update({e.name: e.id for e in enis})
-    return resources
-
-
-def _resource_type(resource_id: str) -> str:
-    prefix = resource_id.split("-", 1)[0]
-    return {"vpc": "VPC", "subnet": "Subnet", "eni": "NetworkInterface"}[prefix]
-
-
-def _create_flow_log(
-    ec2: EC2Client, plan: _FlowLogPlan, resources: Mapping[str, str], role_arn: str
-) -> DemoFlowLog:
-    resource_id = resources[plan.resource]
-    spec: dict[str, Any] = {
-        "ResourceType": _resource_type(resource_id),
-        "ResourceIds": [resource_id],
-        "TrafficType": plan.traffic_type,
-        "LogDestinationType": "cloud-watch-logs",
-        "LogGroupName": plan.group,
-        "DeliverLogsPermissionArn": role_arn,
-        "MaxAggregationInterval": 60,
-        "TagSpecifications": _name("vpc-flow-log", plan.name),
-    }
-    if not plan.log_format.is_default:
-        spec["LogFormat"] = plan.log_format.aws_string()
-    flow_log_id = ec2.create_flow_logs(**spec)["FlowLogIds"][0]
-    described = ec2.describe_flow_logs(FlowLogIds=[flow_log_id])["FlowLogs"][0]
-    return DemoFlowLog(
-        id=flow_log_id,
-        name=plan.name,
-        group=plan.group,
-        log_format=parse_format(described["LogFormat"]),
-        resource_id=resource_id,
-        traffic_type=plan.traffic_type,
-        delivering=described["DeliverLogsStatus"] == "SUCCESS",
-    )
-
-
-# --- the same account without an endpoint ------------------------------------------------------
+    return _account(network, flow_logs, region)
 
 
 def synthetic_account(
@@ -545,93 +78,23 @@ def synthetic_account(
 ) -> DemoAccount:
     """The blueprint with made-up ids, for generating records without an endpoint."""
     rng = random.Random(seed)
+    network = synthetic_network(region, rng, created_at)
+    return _account(network, synthetic_flow_logs(network.resource_ids(), rng), region)
 
-    def new_id(prefix: str) -> str:
-        return f"{prefix}-{rng.getrandbits(68):017x}"
 
-    vpc_id = new_id("vpc")
-    vpc_ipv6 = f"2600:1f18:{rng.getrandbits(16):04x}:{rng.getrandbits(8):02x}00::/56"
-    acls = {name: new_id("acl") for name in _ACLS}
-    subnets = tuple(
-        DemoSubnet(
-            id=new_id("subnet"),
-            name=plan.name,
-            cidr=plan.cidr,
-            ipv6_cidr=_subnet_ipv6(vpc_ipv6, plan.ipv6_index),
-            availability_zone=region + plan.zone_suffix,
-            az_id=f"{_az_prefix(region)}-az{ord(plan.zone_suffix) - ord('a') + 1}",
-            acl_id=acls[plan.acl],
-            public=plan.acl == "public",
-        )
-        for plan in _SUBNETS
-    )
-    groups = {name: new_id("sg") for name in _SECURITY_GROUPS}
-    nat_id = new_id("nat")
-    enis = tuple(
-        _synthetic_eni(
-            plan, subnets, groups=groups, nat_id=nat_id, new_id=new_id, created_at=created_at
-        )
-        for plan in _ENIS
-    )
-    resources = _resource_ids(vpc_id, subnets, enis)
-    flow_logs = tuple(
-        DemoFlowLog(
-            id=new_id("fl"),
-            name=plan.name,
-            group=plan.group,
-            log_format=plan.log_format,
-            resource_id=resources[plan.resource],
-            traffic_type=plan.traffic_type,
-            delivering=plan.group in _CREATED_GROUPS,
-        )
-        for plan in _FLOW_LOGS
-    )
+def _account(network: DemoNetwork, flow_logs: tuple[DemoFlowLog, ...], region: str) -> DemoAccount:
     return DemoAccount(
-        account_id="123456789012",
+        account_id=network.account_id,
         region=region,
-        vpc_id=vpc_id,
-        vpc_cidr=VPC_CIDR,
-        vpc_ipv6_cidr=vpc_ipv6,
-        subnets=subnets,
-        enis=enis,
+        vpc_id=network.vpc_id,
+        vpc_cidr=network.vpc_cidr,
+        vpc_ipv6_cidr=network.vpc_ipv6_cidr,
+        subnets=network.subnets,
+        enis=network.enis,
         flow_logs=flow_logs,
-        security_groups=groups,
-        network_acls=acls,
-        group_names=_CREATED_GROUPS,
+        security_groups=network.security_groups,
+        network_acls=network.network_acls,
+        group_names=CREATED_GROUPS,
         main_group=MAIN_GROUP,
-        created_at=created_at,
-    )
-
-
-_DIRECTIONS = {"northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw"}
-
-
-def _az_prefix(region: str) -> str:
-    """AWS's short region name in AZ ids: us-east-1 -> use1, ap-southeast-2 -> apse2."""
-    area, *directions, number = region.split("-")
-    return area + "".join(_DIRECTIONS.get(d, d[0]) for d in directions) + number
-
-
-def _synthetic_eni(
-    plan: _EniPlan,
-    subnets: tuple[DemoSubnet, ...],
-    *,
-    groups: Mapping[str, str],
-    nat_id: str,
-    new_id: Callable[[str], str],
-    created_at: float,
-) -> DemoEni:
-    subnet = next(s for s in subnets if s.name == plan.subnet)
-    return DemoEni(
-        id=new_id("eni"),
-        name=plan.name,
-        role=plan.role,
-        private_ip=plan.private_ip,
-        ipv6=_host_ipv6(subnet.ipv6_cidr, plan.ipv6_host),
-        subnet_id=subnet.id,
-        security_groups=(groups[plan.security_group],) if plan.security_group else (),
-        instance_id=new_id("i") if plan.instance_type else None,
-        interface_type="interface",
-        description=plan.description.format(nat_id=nat_id),
-        joins_at=None if plan.joins_after is None else created_at + plan.joins_after,
+        created_at=network.created_at,
     )

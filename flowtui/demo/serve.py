@@ -14,7 +14,8 @@ from typing import Self, TextIO
 
 from flowtui.demo.account import DemoAccount, build_demo_account
 from flowtui.demo.server import DEMO_CREDENTIALS, EmbeddedEndpoint, logs_client
-from flowtui.demo.traffic import TrafficGenerator, TrafficWriter, backfill
+from flowtui.demo.traffic import TrafficGenerator
+from flowtui.demo.writer import TrafficWriter, backfill
 
 #: At most this many events of history: moto rescans a whole group for every FilterLogEvents
 #: page, so a page takes ~0.1 s at 100k events and grows linearly beyond.

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from flowtui.sources.cloudwatch import LogGroupInfo
-from flowtui.sources.ec2 import FlowLogInfo
+from flowtui.sources.ec2_resources import FlowLogInfo
+from flowtui.sources.log_groups import LogGroupInfo
 
 #: DeliverLogsErrorMessage values AWS documents, and what each means for the user.
 _DELIVERY_ERRORS = {

@@ -1,5 +1,12 @@
 """Every EC2 lookup flowtui makes, behind one cache: enrichment of streams, find, and explain.
 
+EC2 lookups: one module, one cache. `Ec2Lookups` here is the only cache of EC2 resources
+(one per connection, through `shared_lookups`); it pages calls, keeps what they return and
+notes denied permissions. Two helper modules hold what it uses and keep no state:
+`flowtui.sources.ec2_describe` sends one page of each describe call, and
+`flowtui.sources.ec2_resources` holds what lookups return (`EniInfo`, `InstanceInfo`,
+`FlowLogInfo`) and converts raw items into it.
+
 Responses are parsed once, by the network model's converters (`flowtui.core.netmodel`): the
 lookups return its `Eni`, `Subnet`, `Vpc`, `NetworkAcl` and `SecurityGroup` objects, and
 `EniInfo` adds to an `Eni` only what a person recognises an interface by.
@@ -20,7 +27,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from flowtui.core import netmodel
-from flowtui.core.formats import LogFormat, parse_format
+from flowtui.core.formats import LogFormat
 from flowtui.core.netmodel import (
     DESCRIBE_NETWORK_ACLS,
     DESCRIBE_NETWORK_INTERFACES,
@@ -29,7 +36,6 @@ from flowtui.core.netmodel import (
     DESCRIBE_SUBNETS,
     DESCRIBE_VPCS,
     GET_MANAGED_PREFIX_LIST_ENTRIES,
-    Eni,
     GroupIdentifier,
     NetworkAcl,
     SecurityGroup,
@@ -37,31 +43,23 @@ from flowtui.core.netmodel import (
     Subnet,
     Vpc,
 )
+from flowtui.sources import ec2_describe
 from flowtui.sources.aws import AccessDeniedError, AwsConnection, SourceError
+from flowtui.sources.ec2_resources import (
+    EniInfo,
+    FlowLogInfo,
+    InstanceInfo,
+    distinct_formats,
+    eni_infos,
+    flow_log_info,
+    instance_info,
+)
 from flowtui.sources.ratelimit import SYSTEM_CLOCK, Clock, RateLimiter
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import (
-        DescribeFlowLogsRequestTypeDef,
-        DescribeInstancesRequestTypeDef,
-        DescribeNetworkAclsRequestTypeDef,
-        DescribeNetworkInterfacesRequestTypeDef,
-        DescribeSecurityGroupRulesRequestTypeDef,
-        DescribeSecurityGroupsRequestTypeDef,
-        DescribeSubnetsRequestTypeDef,
-        DescribeVpcsRequestTypeDef,
         FilterTypeDef,
-        FlowLogTypeDef,
-        GetManagedPrefixListEntriesRequestTypeDef,
-        InstanceTypeDef,
-        NetworkAclTypeDef,
         NetworkInterfaceTypeDef,
-        PrefixListEntryTypeDef,
-        SecurityGroupRuleTypeDef,
-        SecurityGroupTypeDef,
-        SubnetTypeDef,
-        TagTypeDef,
-        VpcTypeDef,
     )
 
 
@@ -71,115 +69,12 @@ R = TypeVar("R")
 
 #: EC2 accepts at most 200 values per filter.
 FILTER_BATCH = 200
-_PAGE_SIZE = 1000
 
 DESCRIBE_FLOW_LOGS = "ec2:DescribeFlowLogs"
 DESCRIBE_INSTANCES = "ec2:DescribeInstances"
 
 
-# --- what lookups return ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class EniInfo:
-    """A network interface as lists show it: the network model's `Eni` (`interface`) plus
-    what a person recognises it by. `known` is False when only its id is known (deleted, or
-    no ec2:DescribeNetworkInterfaces permission)."""
-
-    interface: Eni
-    instance_id: str | None = None
-    instance_name: str | None = None
-    public_ip: str | None = None
-    requester_managed: bool = False
-    status: str = ""
-    name_tag: str | None = None
-    known: bool = True
-
-    @classmethod
-    def unknown(cls, eni_id: str, why: str = "") -> EniInfo:
-        """An interface known by id only; `why` says so in its label."""
-        return cls(Eni(eni_id, description=why), known=False)
-
-    @property
-    def id(self) -> str:
-        return self.interface.eni_id
-
-    @property
-    def description(self) -> str:
-        return self.interface.description
-
-    @property
-    def interface_type(self) -> str:
-        return self.interface.interface_type
-
-    @property
-    def subnet_id(self) -> str | None:
-        return self.interface.subnet_id
-
-    @property
-    def vpc_id(self) -> str | None:
-        return self.interface.vpc_id
-
-    @property
-    def security_groups(self) -> tuple[GroupIdentifier, ...]:
-        return self.interface.groups
-
-    @property
-    def private_ips(self) -> tuple[str, ...]:
-        """Private IPv4 addresses, the primary first."""
-        return tuple(address for address in self.interface.addresses if ":" not in address)
-
-    @property
-    def ipv6_ips(self) -> tuple[str, ...]:
-        return tuple(address for address in self.interface.addresses if ":" in address)
-
-    @property
-    def label(self) -> str:
-        """What a person recognises: "web-1 (i-0abc) 10.0.1.10", or the description."""
-        if not self.known:
-            return f"{self.id} ({self.description or 'details unavailable'})"
-        name = self.instance_name or self.name_tag
-        parts: list[str] = []
-        if name:
-            parts.append(name)
-        if self.instance_id:
-            parts.append(f"({self.instance_id})" if name else self.instance_id)
-        if not parts:
-            parts.append(self.description or self.interface_type or self.id)
-        if self.private_ips:
-            parts.append(self.private_ips[0])
-        return " ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class InstanceInfo:
-    id: str
-    name: str | None
-    state: str
-    private_ip: str | None
-    subnet_id: str | None
-    vpc_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class FlowLogInfo:
-    """One flow log as DescribeFlowLogs reports it."""
-
-    id: str
-    resource_id: str
-    #: ACCEPT, REJECT or ALL.
-    traffic_type: str
-    #: None when the format string cannot be parsed (see `format_error`).
-    format: LogFormat | None
-    format_text: str
-    aggregation_interval_s: int | None
-    #: SUCCESS or FAILED.
-    delivery_status: str | None
-    delivery_error: str | None
-    log_group: str | None
-    destination_type: str
-    format_error: str | None = None
-
+# --- cache entries ------------------------------------------------------------------------
 
 # Cache entries that are not a resource of their own: each has a key "<resource-id>#<what>"
 # so that invalidating the resource forgets them too.
@@ -303,18 +198,11 @@ class Ec2Lookups:
         cached = self._get("flow-logs", _FlowLogListing)
         if cached is not None:
             return cached.items
-
-        def page(token: str | None) -> tuple[Sequence[FlowLogTypeDef], str | None]:
-            request: DescribeFlowLogsRequestTypeDef = {"MaxResults": _PAGE_SIZE}
-            if token:
-                request["NextToken"] = token
-            response = self.conn.ec2.describe_flow_logs(**request)
-            return response.get("FlowLogs", []), response.get("NextToken")
-
+        page = partial(ec2_describe.flow_logs_page, self.conn)
         raw = self._paged(DESCRIBE_FLOW_LOGS, page)
         if raw is None:
             return None
-        items = tuple(_flow_log(item) for item in raw)
+        items = tuple(flow_log_info(item) for item in raw)
         self._put("flow-logs", _FlowLogListing(items))
         return items
 
@@ -410,24 +298,12 @@ class Ec2Lookups:
             filters: list[FilterTypeDef] = (
                 [{"Name": filter_name, "Values": batch}] if filter_name else []
             )
-
-            def page(
-                token: str | None, filters: list[FilterTypeDef] = filters
-            ) -> tuple[Sequence[NetworkInterfaceTypeDef], str | None]:
-                request: DescribeNetworkInterfacesRequestTypeDef = {
-                    "Filters": filters,
-                    "MaxResults": _PAGE_SIZE,
-                }
-                if token:
-                    request["NextToken"] = token
-                response = self.conn.ec2.describe_network_interfaces(**request)
-                return response.get("NetworkInterfaces", []), response.get("NextToken")
-
+            page = partial(ec2_describe.network_interfaces_page, self.conn, filters)
             items = self._paged(DESCRIBE_NETWORK_INTERFACES, page)
             if items is None:
                 return None
             raw.extend(items)
-        return self._converted(DESCRIBE_NETWORK_INTERFACES, partial(_enis, raw))
+        return self._converted(DESCRIBE_NETWORK_INTERFACES, partial(eni_infos, raw))
 
     def _with_instance_names(self, enis: list[EniInfo]) -> list[EniInfo]:
         names = self.instances(eni.instance_id for eni in enis if eni.instance_id)
@@ -459,29 +335,12 @@ class Ec2Lookups:
         found: list[InstanceInfo] = []
         for batch in _batches(values):
             filters: list[FilterTypeDef] = [{"Name": filter_name, "Values": batch}]
-
-            def page(
-                token: str | None, filters: list[FilterTypeDef] = filters
-            ) -> tuple[Sequence[InstanceTypeDef], str | None]:
-                request: DescribeInstancesRequestTypeDef = {
-                    "Filters": filters,
-                    "MaxResults": _PAGE_SIZE,
-                }
-                if token:
-                    request["NextToken"] = token
-                response = self.conn.ec2.describe_instances(**request)
-                instances = [
-                    instance
-                    for reservation in response.get("Reservations", [])
-                    for instance in reservation.get("Instances", [])
-                ]
-                return instances, response.get("NextToken")
-
+            page = partial(ec2_describe.instances_page, self.conn, filters)
             items = self._paged(DESCRIBE_INSTANCES, page)
             if items is None:
                 return None
             for item in items:
-                instance = _instance(item)
+                instance = instance_info(item)
                 self._put(instance.id, instance)
                 found.append(instance)
         return found
@@ -510,13 +369,7 @@ class Ec2Lookups:
         return tuple(subnets)
 
     def _describe_subnets(self, filters: list[FilterTypeDef]) -> list[Subnet] | None:
-        def page(token: str | None) -> tuple[Sequence[SubnetTypeDef], str | None]:
-            request: DescribeSubnetsRequestTypeDef = {"Filters": filters, "MaxResults": _PAGE_SIZE}
-            if token:
-                request["NextToken"] = token
-            response = self.conn.ec2.describe_subnets(**request)
-            return response.get("Subnets", []), response.get("NextToken")
-
+        page = partial(ec2_describe.subnets_page, self.conn, filters)
         raw = self._paged(DESCRIBE_SUBNETS, page)
         if raw is None:
             return None
@@ -534,16 +387,7 @@ class Ec2Lookups:
         missing = [i for i in wanted if i not in found]
         for batch in _batches(missing):
             filters: list[FilterTypeDef] = [{"Name": "vpc-id", "Values": batch}]
-
-            def page(
-                token: str | None, filters: list[FilterTypeDef] = filters
-            ) -> tuple[Sequence[VpcTypeDef], str | None]:
-                request: DescribeVpcsRequestTypeDef = {"Filters": filters, "MaxResults": _PAGE_SIZE}
-                if token:
-                    request["NextToken"] = token
-                response = self.conn.ec2.describe_vpcs(**request)
-                return response.get("Vpcs", []), response.get("NextToken")
-
+            page = partial(ec2_describe.vpcs_page, self.conn, filters)
             raw = self._paged(DESCRIBE_VPCS, page)
             if raw is None:
                 break
@@ -578,17 +422,7 @@ class Ec2Lookups:
         filters: list[FilterTypeDef] = [
             {"Name": "group-id", "Values": [group.group_id for group in groups]}
         ]
-
-        def page(token: str | None) -> tuple[Sequence[SecurityGroupRuleTypeDef], str | None]:
-            request: DescribeSecurityGroupRulesRequestTypeDef = {
-                "Filters": filters,
-                "MaxResults": _PAGE_SIZE,
-            }
-            if token:
-                request["NextToken"] = token
-            response = self.conn.ec2.describe_security_group_rules(**request)
-            return response.get("SecurityGroupRules", []), response.get("NextToken")
-
+        page = partial(ec2_describe.security_group_rules_page, self.conn, filters)
         raw = self._paged(DESCRIBE_SECURITY_GROUP_RULES, page)
         if raw is None:
             return None
@@ -598,17 +432,7 @@ class Ec2Lookups:
 
     def _groups_described(self, group_ids: list[str]) -> list[SecurityGroup] | None:
         filters: list[FilterTypeDef] = [{"Name": "group-id", "Values": group_ids}]
-
-        def page(token: str | None) -> tuple[Sequence[SecurityGroupTypeDef], str | None]:
-            request: DescribeSecurityGroupsRequestTypeDef = {
-                "Filters": filters,
-                "MaxResults": _PAGE_SIZE,
-            }
-            if token:
-                request["NextToken"] = token
-            response = self.conn.ec2.describe_security_groups(**request)
-            return response.get("SecurityGroups", []), response.get("NextToken")
-
+        page = partial(ec2_describe.security_groups_page, self.conn, filters)
         raw = self._paged(DESCRIBE_SECURITY_GROUPS, page)
         if raw is None:
             return None
@@ -658,16 +482,7 @@ class Ec2Lookups:
         return subnet.vpc_id if subnet else None
 
     def _describe_acls(self, filters: list[FilterTypeDef]) -> list[NetworkAcl] | None:
-        def page(token: str | None) -> tuple[Sequence[NetworkAclTypeDef], str | None]:
-            request: DescribeNetworkAclsRequestTypeDef = {
-                "Filters": filters,
-                "MaxResults": 100,
-            }
-            if token:
-                request["NextToken"] = token
-            response = self.conn.ec2.describe_network_acls(**request)
-            return response.get("NetworkAcls", []), response.get("NextToken")
-
+        page = partial(ec2_describe.network_acls_page, self.conn, filters)
         raw = self._paged(DESCRIBE_NETWORK_ACLS, page)
         if raw is None:
             return None
@@ -684,17 +499,7 @@ class Ec2Lookups:
         cached = self._get(prefix_list_id, _PrefixList)
         if cached is not None:
             return cached.cidrs
-
-        def page(token: str | None) -> tuple[Sequence[PrefixListEntryTypeDef], str | None]:
-            request: GetManagedPrefixListEntriesRequestTypeDef = {
-                "PrefixListId": prefix_list_id,
-                "MaxResults": 100,
-            }
-            if token:
-                request["NextToken"] = token
-            response = self.conn.ec2.get_managed_prefix_list_entries(**request)
-            return response.get("Entries", []), response.get("NextToken")
-
+        page = partial(ec2_describe.prefix_list_entries_page, self.conn, prefix_list_id)
         raw = self._paged(GET_MANAGED_PREFIX_LIST_ENTRIES, page)
         if raw is None:
             return None
@@ -753,11 +558,6 @@ _shared_lock = threading.Lock()
 _shared: dict[int, Ec2Lookups] = {}
 
 
-def distinct_formats(flow_logs: Iterable[FlowLogInfo]) -> tuple[LogFormat, ...]:
-    """Every distinct record format of these flow logs, in order: what the parser is given."""
-    return tuple(dict.fromkeys(f.format for f in flow_logs if f.format is not None))
-
-
 def shared_lookups(conn: AwsConnection, limiter: RateLimiter) -> Ec2Lookups:
     """The one Ec2Lookups (and cache) of a connection."""
     with _shared_lock:
@@ -768,66 +568,5 @@ def shared_lookups(conn: AwsConnection, limiter: RateLimiter) -> Ec2Lookups:
         return lookups
 
 
-# --- conversions --------------------------------------------------------------------------
-
-
 def _batches(values: Sequence[str]) -> list[list[str]]:
     return [list(values[i : i + FILTER_BATCH]) for i in range(0, len(values), FILTER_BATCH)]
-
-
-def _name_tag(tags: Sequence[TagTypeDef] | None) -> str | None:
-    for tag in tags or ():
-        if tag.get("Key") == "Name":
-            return tag.get("Value")
-    return None
-
-
-def _enis(raw: Sequence[NetworkInterfaceTypeDef]) -> list[EniInfo]:
-    """The network model's interfaces, with what lists show about each."""
-    interfaces = netmodel.enis_from_response({"NetworkInterfaces": raw})
-    return [
-        EniInfo(
-            interface=interface,
-            instance_id=item.get("Attachment", {}).get("InstanceId"),
-            public_ip=item.get("Association", {}).get("PublicIp"),
-            requester_managed=bool(item.get("RequesterManaged", False)),
-            status=item.get("Status", ""),
-            name_tag=_name_tag(item.get("TagSet")),
-        )
-        for interface, item in zip(interfaces, raw, strict=True)
-    ]
-
-
-def _instance(item: InstanceTypeDef) -> InstanceInfo:
-    return InstanceInfo(
-        id=item.get("InstanceId", ""),
-        name=_name_tag(item.get("Tags")),
-        state=item.get("State", {}).get("Name", ""),
-        private_ip=item.get("PrivateIpAddress"),
-        subnet_id=item.get("SubnetId"),
-        vpc_id=item.get("VpcId"),
-    )
-
-
-def _flow_log(item: FlowLogTypeDef) -> FlowLogInfo:
-    text = item.get("LogFormat", "")
-    log_format: LogFormat | None = None
-    problem: str | None = None
-    try:
-        log_format = parse_format(text)
-    except ValueError as exc:
-        problem = str(exc)
-    destination_type = item.get("LogDestinationType", "cloud-watch-logs")
-    return FlowLogInfo(
-        id=item.get("FlowLogId", ""),
-        resource_id=item.get("ResourceId", ""),
-        traffic_type=item.get("TrafficType", "ALL"),
-        format=log_format,
-        format_text=text,
-        aggregation_interval_s=item.get("MaxAggregationInterval"),
-        delivery_status=item.get("DeliverLogsStatus"),
-        delivery_error=item.get("DeliverLogsErrorMessage"),
-        log_group=item.get("LogGroupName") if destination_type == "cloud-watch-logs" else None,
-        destination_type=destination_type,
-        format_error=problem,
-    )

@@ -18,7 +18,7 @@ from flowtui.core.ingest import Ingestor
 from flowtui.core.query import Query
 from flowtui.core.store import RecordStore
 from flowtui.sources.aws import AwsConnection, OperationCancelled, SourceError
-from flowtui.sources.cloudwatch import FetchProgress, fetch
+from flowtui.sources.fetch import FetchProgress, fetch
 from flowtui.sources.ratelimit import SYSTEM_CLOCK, LimiterState, RateLimiter
 from flowtui.sources.tail import SeenEvents, Tailer
 
@@ -85,18 +85,17 @@ class LiveFeed:
     # --- commands (from any thread) --------------------------------------------------------
 
     def load(self, query: Query, *, clear: bool) -> None:
-        """Fetch `query`'s time range; `clear` empties the store first (a new range)."""
+        """Fetch `query`'s time range; `clear` replaces the rows (a new range).
+
+        The old rows go only when the new fetch brings its first events (or ends with none):
+        a fetch that fails first (a refused range, a lost connection) keeps them.
+        """
         self._stop_fetch()
         self._query = query
-        if clear:
-            with self._write_lock:
-                self.store.clear()
-                self._ingestor = Ingestor(self.store, self._formats)
-                self._delivered = SeenEvents()
         cancel = threading.Event()
         self._fetch_cancel = cancel
         thread = threading.Thread(
-            target=self._fetch, args=(query, cancel), name="flowtui-fetch", daemon=True
+            target=self._fetch, args=(query, cancel, clear), name="flowtui-fetch", daemon=True
         )
         self._fetch_thread = thread
         thread.start()
@@ -116,13 +115,23 @@ class LiveFeed:
 
     # --- threads ---------------------------------------------------------------------------
 
-    def _fetch(self, query: Query, cancel: threading.Event) -> None:
+    def _clear_store(self) -> None:
+        with self._write_lock:
+            self.store.clear()
+            self._ingestor = Ingestor(self.store, self._formats)
+            self._delivered = SeenEvents()
+
+    def _fetch(self, query: Query, cancel: threading.Event, clear: bool = False) -> None:
         self._set(fetching=True, fetched=0, events_per_s=0.0, progress=0.0, detail="")
         start_ms, end_ms = query.time_range.resolve(SYSTEM_CLOCK.now_ms())
         span = max(end_ms - start_ms, 1)
         newest = [start_ms]
+        must_clear = [clear]
 
         def on_batch(batch: EventBatch) -> None:
+            if must_clear[0] and not cancel.is_set():
+                must_clear[0] = False
+                self._clear_store()
             if batch.timestamps:
                 newest[0] = max(newest[0], *batch.timestamps)
             if self._tailer is not None:
@@ -141,16 +150,22 @@ class LiveFeed:
             return
         except SourceError as error:
             self._set(fetching=False, progress=None)
-            self._on_error(error.message)
+            self._on_error(error.message + self._kept_note(must_clear[0]))
             return
         except Exception as error:  # a bug must not kill the app silently
             log.exception("fetch failed")
             self._set(fetching=False, progress=None)
-            self._on_error(f"fetch failed: {type(error).__name__}: {error}")
+            note = self._kept_note(must_clear[0])
+            self._on_error(f"fetch failed: {type(error).__name__}: {error}{note}")
             return
+        if must_clear[0] and not cancel.is_set():
+            self._clear_store()
         if not cancel.is_set():
             detail = f"{result.events:,} events in {result.calls} calls ({result.method.value})"
             self._set(fetching=False, progress=1.0, fetched=result.events, detail=detail)
+
+    def _kept_note(self, kept: bool) -> str:
+        return "; the rows loaded before are kept" if kept and self.store.row_count else ""
 
     def _start_tail(self, query: Query) -> None:
         stop = threading.Event()

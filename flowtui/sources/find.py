@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flowtui.sources.aws import AwsConnection, NotFoundError, SourceError
-from flowtui.sources.cloudwatch import list_streams
-from flowtui.sources.ec2 import Ec2Lookups, EniInfo, FlowLogInfo, shared_lookups
+from flowtui.sources.ec2 import Ec2Lookups, shared_lookups
+from flowtui.sources.ec2_resources import EniInfo, FlowLogInfo
+from flowtui.sources.log_groups import list_streams
 from flowtui.sources.ratelimit import RateLimiter
 
 

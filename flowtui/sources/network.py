@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from flowtui.core.explain import FlowFacts, RecordError, Verdict, explain
+from flowtui.core.explain.facts import FlowFacts, RecordError
+from flowtui.core.explain.narrate import explain
+from flowtui.core.explain.verdict import Verdict
 from flowtui.core.formats import LogFormat
 from flowtui.core.netmodel import (
     DESCRIBE_NETWORK_ACLS,

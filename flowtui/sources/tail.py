@@ -44,7 +44,8 @@ from flowtui.sources.aws import (
     OperationCancelled,
     ServiceUnavailableError,
 )
-from flowtui.sources.cloudwatch import CallCounter, GroupRef, filter_batches, resolve_group
+from flowtui.sources.fetch import CallCounter, filter_batches
+from flowtui.sources.log_groups import GroupRef, resolve_group
 from flowtui.sources.ratelimit import SYSTEM_CLOCK, Clock, RateLimiter
 
 _BUCKET_MS = 60_000

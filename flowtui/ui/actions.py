@@ -1,8 +1,9 @@
 """The explorer's feature keys: value counts, stats, explain, export, save view, views.
 
 The explorer posts `ExplorerAction(name, ...)` with its query, filter, view and current record;
-`register_actions` puts one handler per name into `FlowApp.later_actions`. Each handler opens
-its screen and applies what the screen returns to the explorer the action came from.
+`explorer_actions` gives the app one handler per name (it keeps them in `later_actions`). Each
+handler opens its screen and applies what the screen returns to the explorer the action came
+from. The handlers see the app only as an `ActionHost`, so this module never imports the app.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar
+
+from textual.notifications import SeverityLevel
+from textual.screen import Screen, ScreenResultCallbackType
 
 from flowtui.core.export import ExportResult, raw_lines
 from flowtui.core.fields import FIELDS, FieldKind
@@ -19,7 +23,8 @@ from flowtui.core.formats import LogFormat
 from flowtui.core.schema import FORMAT_INDEX, v6_column
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import ViewIndex
-from flowtui.core.views import SavedView, ViewError, ViewSource
+from flowtui.core.views import SavedView, ViewError, ViewSource, ViewStore
+from flowtui.ui.backend import Backend
 from flowtui.ui.formatting import sanitize
 from flowtui.ui.messages import ExplorerAction
 from flowtui.ui.screens.explain import ExplainScreen
@@ -29,13 +34,44 @@ from flowtui.ui.screens.stats import StatsScreen
 from flowtui.ui.screens.value_counts import ValueCountsScreen, ValuePick
 from flowtui.ui.screens.views import SaveViewScreen, ViewsScreen
 
-if TYPE_CHECKING:
-    from flowtui.ui.app import FlowApp
+ScreenResult = TypeVar("ScreenResult")
+LaterAction = Callable[[ExplorerAction], None]
 
 
-def register_actions(app: FlowApp) -> None:
-    """Give every feature key of the explorer its handler."""
-    handlers: dict[str, Callable[[FlowApp, ExplorerAction], None]] = {
+class ActionHost(Protocol):
+    """What the feature actions need of the app (`FlowApp` is one)."""
+
+    backend: Backend
+    clock: Callable[[], float]
+    view_store: ViewStore
+
+    @property
+    def screen(self) -> Screen[object]: ...
+
+    @property
+    def screen_stack(self) -> list[Screen[Any]]: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
+
+    def push_screen(
+        self,
+        screen: Screen[ScreenResult],
+        callback: ScreenResultCallbackType[ScreenResult] | None = None,
+    ) -> object: ...
+
+    def open_view(self, view: SavedView) -> None: ...
+
+
+def explorer_actions(app: ActionHost) -> dict[str, LaterAction]:
+    """A handler for every feature key of the explorer, by binding id."""
+    handlers: dict[str, Callable[[ActionHost, ExplorerAction], None]] = {
         "value_counts": show_value_counts,
         "stats": show_stats,
         "explain": show_explain,
@@ -43,11 +79,10 @@ def register_actions(app: FlowApp) -> None:
         "save_view": show_save_view,
         "views": lambda app, _message: show_views(app),
     }
-    for name, handler in handlers.items():
-        app.later_actions[name] = partial(handler, app)
+    return {name: partial(handler, app) for name, handler in handlers.items()}
 
 
-def explorer_for(app: FlowApp, message: ExplorerAction) -> ExplorerScreen | None:
+def explorer_for(app: ActionHost, message: ExplorerAction) -> ExplorerScreen | None:
     """The explorer that sent the action (it shows `message.feed`)."""
     for screen in reversed(app.screen_stack):
         if isinstance(screen, ExplorerScreen) and screen.feed is message.feed:
@@ -90,7 +125,7 @@ def _current_rows(
 # --- value counts ----------------------------------------------------------------------------
 
 
-def show_value_counts(app: FlowApp, message: ExplorerAction) -> None:
+def show_value_counts(app: ActionHost, message: ExplorerAction) -> None:
     explorer = explorer_for(app, message)
     if message.column is None or explorer is None:
         app.notify("No column to count: the table has no columns yet", severity="warning")
@@ -109,7 +144,7 @@ def show_value_counts(app: FlowApp, message: ExplorerAction) -> None:
 # --- stats -----------------------------------------------------------------------------------
 
 
-def show_stats(app: FlowApp, message: ExplorerAction) -> None:
+def show_stats(app: ActionHost, message: ExplorerAction) -> None:
     explorer = explorer_for(app, message)
     screen = StatsScreen(
         _current_rows(explorer, message),
@@ -125,7 +160,7 @@ def show_stats(app: FlowApp, message: ExplorerAction) -> None:
 # --- explain ---------------------------------------------------------------------------------
 
 
-def show_explain(app: FlowApp, message: ExplorerAction) -> None:
+def show_explain(app: ActionHost, message: ExplorerAction) -> None:
     row_id = message.row_id
     record = None if row_id is None else explain_record(message.snapshot, row_id)
     if row_id is None or record is None:
@@ -150,7 +185,7 @@ def default_export_path(now_s: float) -> str:
     return f"flowtui-export-{stamp}.csv"
 
 
-def show_export(app: FlowApp, message: ExplorerAction) -> None:
+def show_export(app: ActionHost, message: ExplorerAction) -> None:
     if not len(message.view):
         app.notify("No rows to export", severity="warning")
         return
@@ -166,7 +201,7 @@ def show_export(app: FlowApp, message: ExplorerAction) -> None:
 # --- saved views -----------------------------------------------------------------------------
 
 
-def show_save_view(app: FlowApp, message: ExplorerAction) -> None:
+def show_save_view(app: ActionHost, message: ExplorerAction) -> None:
     explorer = explorer_for(app, message)
     if explorer is None:
         return
@@ -178,8 +213,9 @@ def show_save_view(app: FlowApp, message: ExplorerAction) -> None:
             name="unsaved",
             source=ViewSource(query.group, streams=query.streams),
             time_range=query.time_range,
-            filter_text=explorer.filter_text,
-            search_text=explorer.search_text,
+            # Only what is applied: not a filter being typed, not a search that found nothing.
+            filter_text=explorer.committed_filter,
+            search_text=explorer.applied_search,
             columns=tuple(explorer.visible_columns),
             sort=explorer.sort,
             follow=explorer.follow,
@@ -200,7 +236,7 @@ def show_save_view(app: FlowApp, message: ExplorerAction) -> None:
     app.push_screen(SaveViewScreen(app.view_store, build, explorer.view_name or ""), saved)
 
 
-def show_views(app: FlowApp) -> None:
+def show_views(app: ActionHost) -> None:
     """The saved-views picker; the view picked opens in a new explorer."""
     if isinstance(app.screen, ViewsScreen):
         return

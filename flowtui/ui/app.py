@@ -3,7 +3,7 @@
 The app itself holds no data. It starts on the group list (or a group's streams, or straight
 in an explorer), runs every backend call in a thread worker, and passes what comes back to
 the screen it belongs to. Actions of later features (stats, explain, export, views) arrive as
-`ExplorerAction` messages and go to the handlers registered in `later_actions`.
+`ExplorerAction` messages and go to their handlers in `later_actions` (from `actions`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from flowtui.core.config import Settings, themes_dir
 from flowtui.core.query import Query, TimeRange
 from flowtui.core.timeparse import TimeSpecError, parse_duration
 from flowtui.core.views import SavedView, ViewSource, ViewStore
-from flowtui.ui.actions import register_actions, show_views
+from flowtui.ui.actions import LaterAction, explorer_actions, show_views
 from flowtui.ui.backend import Backend, Feed, FeedStatus, FindHit, error_text
 from flowtui.ui.formatting import Ownership, sanitize
 from flowtui.ui.keys import APP_KEYS, bindings, unknown_keymap_ids
@@ -60,7 +60,6 @@ from flowtui.ui.theme import (
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-LaterAction = Callable[[ExplorerAction], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +176,7 @@ class FlowApp(App[int]):
         self.filter_history: list[str] = []
         self.search_history: list[str] = []
         #: Handlers for the actions of later features, by binding id ("stats", "export"...).
-        self.later_actions: dict[str, LaterAction] = {}
-        register_actions(self)
+        self.later_actions: dict[str, LaterAction] = explorer_actions(self)
         self.notices: list[str] = list(self.settings.problems)
         directories = (
             list(theme_dirs) if theme_dirs is not None else [bundled_themes_dir(), themes_dir()]
@@ -257,7 +255,33 @@ class FlowApp(App[int]):
     # --- navigation ------------------------------------------------------------------------
 
     def action_go_back(self, quit_here: bool) -> None:
-        """Close the top screen; on the first screen, `q` quits and escape does nothing."""
+        """Close the top screen; on the first screen, `q` quits and escape does nothing.
+
+        An explorer is never left on Esc (Esc closes its detail pane), and `q` asks first when
+        leaving would discard its rows, filter, sort or follow: Esc and q also close other
+        screens, and pressing one once too often must not throw work away.
+        """
+        screen = self.screen
+        if isinstance(screen, ExplorerScreen):
+            if not quit_here:
+                if not screen.close_open_part():
+                    self.notify("Esc closes panes and bars; q leaves the explorer")
+                return
+            work = screen.work_in_it()
+            if work:
+                first = len(self.screen_stack) <= 2
+                question = "Quit flowtui?" if first else "Leave this explorer?"
+
+                def answered(yes: bool | None) -> None:
+                    if yes and self.screen is screen:
+                        self._go_back(quit_here)
+
+                detail = sanitize(f"{work[0].upper()}{work[1:]} will be discarded.")
+                self.push_screen(ConfirmScreen(question, detail), answered)
+                return
+        self._go_back(quit_here)
+
+    def _go_back(self, quit_here: bool) -> None:
         if len(self.screen_stack) <= 2:
             if quit_here:
                 self.exit(0)
@@ -478,6 +502,10 @@ class FlowApp(App[int]):
         )
 
     def show_views(self) -> None:
+        show_views(self)
+
+    def action_views(self) -> None:
+        """`v` on the group and stream lists (the explorer's `v` arrives as an action)."""
         show_views(self)
 
     def _theme_setter(self, name: str) -> Callable[[], None]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from flowtui.core.explain import Verdict
+from flowtui.core.explain.verdict import Verdict
 from flowtui.core.query import Query
 from flowtui.core.store import RecordStore
 from flowtui.core.views import ViewSource

@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from flowtui.core.config import Settings
-from flowtui.core.explain import Verdict
-from flowtui.core.filter import FilterError, parse_filter
+from flowtui.core.explain.verdict import Verdict
+from flowtui.core.filter.parser import parse_filter
+from flowtui.core.filter.syntax import FilterError
 from flowtui.core.formats import LogFormat
 from flowtui.core.pushdown import pattern_within, to_filter_pattern
 from flowtui.core.query import Query
@@ -28,17 +29,18 @@ from flowtui.sources.aws import (
     connect,
     is_custom_endpoint,
 )
-from flowtui.sources.cloudwatch import (
+from flowtui.sources.coverage import group_notices
+from flowtui.sources.ec2 import shared_lookups
+from flowtui.sources.ec2_resources import EniInfo
+from flowtui.sources.feeds import FeedState, LiveFeed
+from flowtui.sources.fetch_estimate import estimate_fetch
+from flowtui.sources.find import find
+from flowtui.sources.log_groups import (
     LogGroupInfo,
     StreamInfo,
-    estimate_fetch,
     list_log_groups,
     list_streams,
 )
-from flowtui.sources.coverage import group_notices
-from flowtui.sources.ec2 import EniInfo, shared_lookups
-from flowtui.sources.feeds import FeedState, LiveFeed
-from flowtui.sources.find import find
 from flowtui.sources.network import explain_row
 from flowtui.sources.ratelimit import RateLimiter, limiter_for
 from flowtui.ui.backend import (

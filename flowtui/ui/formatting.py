@@ -28,11 +28,18 @@ from flowtui.core.search import aws_text
 
 MISSING = "-"
 ELLIPSIS = "…"
-TIME_WIDTH = 19
 HUMAN_BYTES_WIDTH = 10
-MAX_TEXT_WIDTH = 40
-MAX_LABEL_WIDTH = 12
 IPV4_WIDTH = 15
+
+#: How times are written: `full` 2026-11-27 10:00:00, `clock` 10:00:00 (the records span one
+#: day), `day` 11-27 10:00 (they span several).
+TimeStyle = Literal["full", "clock", "day"]
+TIME_FORMATS: dict[str, str] = {
+    "full": "%Y-%m-%d %H:%M:%S",
+    "clock": "%H:%M:%S",
+    "day": "%m-%d %H:%M",
+}
+TIME_WIDTHS: dict[str, int] = {"full": 19, "clock": 8, "day": 11}
 
 _C0_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
 _HOSTILE = (
@@ -51,22 +58,6 @@ _TITLES = {
     "dstport": "dport",
     "version": "ver",
 }
-#: Shown first, in this order, when present; the rest follow in catalog order.
-_LEAD_ORDER = (
-    "start",
-    "srcaddr",
-    "srcport",
-    "dstaddr",
-    "dstport",
-    "protocol",
-    "action",
-    "bytes",
-    "packets",
-    "log-status",
-    "interface-id",
-)
-#: Present in most records but rarely needed at a glance; the columns screen shows them.
-DEFAULT_HIDDEN = frozenset({"version", "account-id", "end", STREAM, INGEST})
 _BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
@@ -77,10 +68,12 @@ def sanitize(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DisplayOptions:
-    """How values are shown: `raw_values` shows bytes and times as logged."""
+    """How values are shown: `raw_values` shows bytes and times as logged; `time_style` is
+    chosen by the table from the records' span (`full` everywhere else)."""
 
     raw_values: bool = False
     local_time: bool = False
+    time_style: TimeStyle = "full"
 
 
 @dataclass(frozen=True)
@@ -93,14 +86,6 @@ class Ownership:
     def label_for(self, column: str, value: str) -> str:
         table = self.interfaces if column == "interface-id" else self.addresses
         return sanitize(table.get(value, ""))
-
-    @property
-    def longest_address_label(self) -> int:
-        return max((len(label) for label in self.addresses.values()), default=0)
-
-    @property
-    def longest_interface_label(self) -> int:
-        return max((len(label) for label in self.interfaces.values()), default=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,26 +104,32 @@ class Cell:
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A table column: `width` cells now, never fewer than `min_width` to make room."""
+
     name: str
     title: str
     width: int
     numeric: bool
+    min_width: int = 0
+    #: Values are addresses: one too long for the column is cut in the middle.
+    address: bool = False
 
 
 # --- single values ---------------------------------------------------------------------------
 
 
-def format_clock(seconds: int, local: bool) -> str:
-    """`2026-11-27 10:00:00` in UTC or in the local zone; out-of-range values say so."""
+def format_clock(seconds: int, local: bool, style: TimeStyle = "full") -> str:
+    """`2026-11-27 10:00:00` (or the `style`'s shorter form) in UTC or in the local zone;
+    out-of-range values say so."""
     try:
         moment = datetime.fromtimestamp(seconds) if local else datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         return f"{seconds}?"
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.strftime(TIME_FORMATS[style])
 
 
-def format_ms_clock(milliseconds: int | None, local: bool) -> str:
-    return MISSING if milliseconds is None else format_clock(milliseconds // 1000, local)
+def format_ms_clock(milliseconds: int | None, local: bool, style: TimeStyle = "full") -> str:
+    return MISSING if milliseconds is None else format_clock(milliseconds // 1000, local, style)
 
 
 def protocol_name(number: int) -> str:
@@ -213,11 +204,13 @@ def _zone_for(tz_setting: str) -> str:
     return f"{offset[:3]}:{offset[3:]}"
 
 
-def _clock_expr(seconds: pl.Expr, local: bool, unit: Literal["s", "ms"] = "s") -> pl.Expr:
+def _clock_expr(
+    seconds: pl.Expr, local: bool, unit: Literal["s", "ms"] = "s", style: TimeStyle = "full"
+) -> pl.Expr:
     moment = pl.from_epoch(seconds, time_unit=unit).dt.replace_time_zone("UTC")
     if local:
         moment = moment.dt.convert_time_zone(local_zone())
-    return moment.dt.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.dt.strftime(TIME_FORMATS[style])
 
 
 def _human_bytes_expr(count: pl.Expr) -> pl.Expr:
@@ -250,7 +243,7 @@ def display_expr(
         return (
             column.cast(pl.String)
             if options.raw_values
-            else _clock_expr(column, options.local_time, "ms")
+            else _clock_expr(column, options.local_time, "ms", options.time_style)
         )
     if name == STREAM:
         return column.cast(pl.String)
@@ -259,7 +252,7 @@ def display_expr(
         return (
             column.cast(pl.String)
             if options.raw_values
-            else _clock_expr(column, options.local_time)
+            else _clock_expr(column, options.local_time, "s", options.time_style)
         )
     if name == "bytes" and not options.raw_values:
         return _human_bytes_expr(column)
@@ -320,7 +313,8 @@ def column_title(name: str, options: DisplayOptions) -> str:
     if name == INGEST:
         return "ingested"
     title = _TITLES.get(name, name)
-    if name in ("start", "end") and not options.raw_values:
+    if name in ("start", "end") and not options.raw_values and options.time_style == "full":
+        # Compact times leave the zone to the status line (it names it beside the range).
         title += " (local)" if options.local_time else " (UTC)"
     return title
 
@@ -330,83 +324,6 @@ def is_numeric(name: str) -> bool:
     return spec is not None and spec.kind is FieldKind.INTEGER and name != "protocol"
 
 
-def available_columns(fields: Iterable[str], has_streams: bool) -> list[str]:
-    """Every column the table can show, in default order: the usual ones first."""
-    present = list(fields)
-    lead = [name for name in _LEAD_ORDER if name in present]
-    rest = [name for name in present if name not in lead]
-    extra = [STREAM, INGEST] if has_streams else []
-    return lead + rest + extra
-
-
-def measure_content(frame: pl.DataFrame, names: Iterable[str]) -> dict[str, int]:
-    """Widths that depend on the data, computed column-wise (never per cell).
-
-    Text columns: their longest distinct value; integers: their largest value's digits;
-    addresses: their longest IPv6 text under `<name>_v6` (IPv4 always fits in 15).
-    """
-    widths: dict[str, int] = {}
-    for name in names:
-        if name not in frame.columns:
-            continue
-        kind = FIELDS[name].kind if name in FIELDS else FieldKind.TEXT
-        if kind is FieldKind.ADDRESS:
-            widths[v6_column(name)] = _longest_text(frame.get_column(v6_column(name)))
-        elif kind is FieldKind.INTEGER:
-            largest = frame.get_column(name).max()
-            widths[name] = len(str(largest)) if isinstance(largest, int) else 1
-        elif kind is FieldKind.TEXT:
-            widths[name] = min(_longest_text(frame.get_column(name)), MAX_TEXT_WIDTH)
-    return widths
-
-
-def _longest_text(values: pl.Series) -> int:
-    longest = values.unique().cast(pl.String).str.len_chars().max()
-    return int(longest) if isinstance(longest, int) else 0
-
-
-def _content_width(
-    name: str, measured: Mapping[str, int], options: DisplayOptions, ownership: Ownership
-) -> int:
-    if name == INGEST or (name in FIELDS and FIELDS[name].kind is FieldKind.TIMESTAMP):
-        return 13 if options.raw_values else TIME_WIDTH
-    if name == "bytes" and not options.raw_values:
-        return HUMAN_BYTES_WIDTH
-    if name == "protocol":
-        return 3 if options.raw_values else 6
-    spec = FIELDS.get(name)
-    if spec is not None and spec.kind is FieldKind.ENUM:
-        return max(len(value) for value in spec.values)
-    if spec is not None and spec.kind is FieldKind.ADDRESS:
-        # Labels belong to known (mostly IPv4) addresses; IPv6 text is shown whole.
-        label = ownership.longest_address_label
-        labelled = IPV4_WIDTH + (1 + min(label, MAX_LABEL_WIDTH) if label else 0)
-        return max(labelled, measured.get(v6_column(name), 0))
-    base = measured.get(name, 12)
-    if name == "interface-id" and ownership.longest_interface_label:
-        base += 1 + min(ownership.longest_interface_label, MAX_LABEL_WIDTH)
-    return base
-
-
-def layout_columns(
-    order: Iterable[str],
-    hidden: Iterable[str],
-    measured: Mapping[str, int],
-    options: DisplayOptions,
-    ownership: Ownership,
-) -> list[Column]:
-    """The visible columns, in order, with their widths."""
-    hidden_names = set(hidden)
-    columns = []
-    for name in order:
-        if name in hidden_names:
-            continue
-        title = column_title(name, options)
-        width = max(_content_width(name, measured, options, ownership), len(title))
-        columns.append(Column(name, title, width, is_numeric(name)))
-    return columns
-
-
 def fit(text: str, width: int, right: bool = False) -> str:
     """`text` padded or cut (with an ellipsis) to exactly `width` terminal cells."""
     length = cell_len(text)
@@ -414,6 +331,29 @@ def fit(text: str, width: int, right: bool = False) -> str:
         return set_cell_size(text, width - 1) + ELLIPSIS if width else ""
     padding = " " * (width - length)
     return padding + text if right else text + padding
+
+
+def fit_cell(cell: Cell, width: int, right: bool = False, middle: bool = False) -> str:
+    """A cell in exactly `width` cells: its owner note is shortened (then dropped) before
+    the value itself is cut; `middle` cuts a value too long for the column in the middle
+    (for addresses, whose both ends tell), else it is cut at the end."""
+    if cell_len(cell.display) <= width:
+        return fit(cell.display, width, right)
+    if cell.note:
+        room = width - cell_len(cell.text) - 1
+        if room >= 2:
+            return fit(f"{cell.text} {fit(cell.note, room)}", width, right)
+    if middle:
+        return _cut_middle(cell.text, width, right)
+    return fit(cell.text, width, right)
+
+
+def _cut_middle(text: str, width: int, right: bool) -> str:
+    if cell_len(text) <= width or width < 3 or cell_len(text) != len(text):
+        return fit(text, width, right)
+    head = (width - 1) // 2
+    tail = width - 1 - head
+    return text[:head] + ELLIPSIS + text[len(text) - tail :]
 
 
 def age(milliseconds: int | None, now_s: float) -> str:

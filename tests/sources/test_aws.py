@@ -25,7 +25,8 @@ from flowtui.sources.aws import (
     is_custom_endpoint,
     scrub,
 )
-from flowtui.sources.cloudwatch import fetch, list_log_groups, list_streams
+from flowtui.sources.fetch import fetch
+from flowtui.sources.log_groups import list_log_groups, list_streams
 from flowtui.sources.ratelimit import RateLimiter
 
 SSO_CONFIG = """\

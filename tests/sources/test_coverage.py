@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flowtui.core.formats import DEFAULT_FORMAT, parse_format
-from flowtui.sources.cloudwatch import LogGroupInfo
 from flowtui.sources.coverage import CoverageNotice, Severity, flow_log_notices, group_notices
-from flowtui.sources.ec2 import FlowLogInfo
+from flowtui.sources.ec2_resources import FlowLogInfo
+from flowtui.sources.log_groups import LogGroupInfo
 
 ALL = FlowLogInfo(
     id="fl-01",

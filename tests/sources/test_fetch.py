@@ -14,14 +14,9 @@ from flowtui.core.events import EventBatch, event_id_hash
 from flowtui.core.query import Query, TimeRange
 from flowtui.demo.faults import Event, FaultInjector, spread_events, stream_of
 from flowtui.sources.aws import AwsConnection, NotFoundError
-from flowtui.sources.cloudwatch import (
-    FetchMethod,
-    FetchProgress,
-    StreamInfo,
-    choose_method,
-    estimate_fetch,
-    fetch,
-)
+from flowtui.sources.fetch import FetchMethod, FetchProgress, choose_method, fetch
+from flowtui.sources.fetch_estimate import estimate_fetch
+from flowtui.sources.log_groups import StreamInfo
 from flowtui.sources.ratelimit import RateLimiter
 
 from .conftest import FlowLogWriter, delivered

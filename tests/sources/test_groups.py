@@ -7,8 +7,8 @@ import time
 from flowtui.core.formats import DEFAULT_FORMAT, parse_format
 from flowtui.demo.faults import FaultInjector, eni_id, stream_of
 from flowtui.sources.aws import AwsConnection
-from flowtui.sources.cloudwatch import StreamInfo, eni_of_stream, list_log_groups, list_streams
 from flowtui.sources.ec2 import Ec2Lookups
+from flowtui.sources.log_groups import StreamInfo, eni_of_stream, list_log_groups, list_streams
 from flowtui.sources.ratelimit import RateLimiter
 
 from .conftest import V5_FORMAT, Account, FlowLogWriter

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from flowtui.core.explain import Verdict
+from flowtui.core.explain.verdict import Verdict
 from flowtui.core.netmodel import IMPLICIT_DENY_RULE
-from flowtui.demo.account import DENIED_CIDR, MAIN_GROUP, DemoAccount, build_demo_account
+from flowtui.demo.account import DemoAccount, build_demo_account
 from flowtui.demo.faults import InProcessEndpoint, ManualClock
+from flowtui.demo.flow_logs import MAIN_GROUP
 from flowtui.demo.traffic import TrafficGenerator
+from flowtui.demo.vpc import DENIED_CIDR
 from flowtui.sources.aws import AwsConnection, OperationCancelled
 from flowtui.sources.ec2 import Ec2Lookups
 from flowtui.sources.network import RecordInputError, explain_line, explain_row

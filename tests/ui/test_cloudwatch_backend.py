@@ -14,7 +14,8 @@ from flowtui.core.query import Query, TimeRange
 from flowtui.demo.account import DemoAccount, build_demo_account
 from flowtui.demo.faults import InProcessEndpoint
 from flowtui.demo.server import logs_client
-from flowtui.demo.traffic import TrafficGenerator, backfill
+from flowtui.demo.traffic import TrafficGenerator
+from flowtui.demo.writer import backfill
 from flowtui.sources.aws import ConnectionOptions, connect
 from flowtui.sources.ratelimit import RateLimiter
 from flowtui.ui.backend import FeedStatus

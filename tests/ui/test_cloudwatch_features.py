@@ -14,9 +14,11 @@ from flowtui.core.config import Settings
 from flowtui.core.ingest import Ingestor
 from flowtui.core.store import RecordStore
 from flowtui.core.views import SavedView, credential_like_keys
-from flowtui.demo.account import DENIED_CIDR, MAIN_GROUP, DemoAccount, build_demo_account
+from flowtui.demo.account import DemoAccount, build_demo_account
 from flowtui.demo.faults import InProcessEndpoint
+from flowtui.demo.flow_logs import MAIN_GROUP
 from flowtui.demo.traffic import TrafficGenerator
+from flowtui.demo.vpc import DENIED_CIDR
 from flowtui.sources.aws import ConnectionOptions, connect
 from flowtui.sources.ratelimit import RateLimiter
 from flowtui.ui.actions import explain_record

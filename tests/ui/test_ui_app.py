@@ -16,13 +16,13 @@ from flowtui.core.config import Settings
 from flowtui.ui.app import FlowApp, Start
 from flowtui.ui.keys import ALL_KEYS
 from flowtui.ui.messages import ExplorerAction
-from flowtui.ui.sample_data import SampleBackend
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.screens.groups import GroupsScreen
 from flowtui.ui.screens.help import HelpScreen
 from flowtui.ui.screens.streams import StreamsScreen
 from flowtui.ui.theme import DEFAULT_THEME
 from flowtui.ui.widgets.flow_table import FlowTable
+from tests.fixtures.sample_data import SampleBackend
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from features_support import (
 )
 from ui_support import SIZES, explorer_app, screen_text, settle
 
-from flowtui.core.explain import Verdict
+from flowtui.core.explain.verdict import Verdict
 from flowtui.core.formats import DEFAULT_FORMAT
 from flowtui.sources.aws import AccessDeniedError
-from flowtui.ui.sample_data import SampleBackend
 from flowtui.ui.screens.explain import ExplainScreen
 from flowtui.ui.widgets.detail_pane import DetailScreen
+from tests.fixtures.sample_data import SampleBackend
 
 
 @pytest.mark.parametrize("size", SIZES)

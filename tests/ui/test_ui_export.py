@@ -16,9 +16,9 @@ from flowtui.core.export import raw_lines
 from flowtui.core.ingest import Ingestor
 from flowtui.core.store import RecordStore
 from flowtui.ui.app import FlowApp
-from flowtui.ui.sample_data import SampleBackend, sample_batch
 from flowtui.ui.screens.confirm import ConfirmScreen
 from flowtui.ui.screens.export import ExportScreen
+from tests.fixtures.sample_data import SampleBackend, sample_batch
 
 
 def query_output(capsys: pytest.CaptureFixture[str], path: Path, output: str) -> str:

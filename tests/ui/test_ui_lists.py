@@ -7,12 +7,12 @@ from ui_support import SIZES, fixed_clock, screen_text, settle
 
 from flowtui.core.query import Query, TimeRange
 from flowtui.ui.app import FlowApp, Start
-from flowtui.ui.sample_data import DB1, GROUP, WEB1, SampleBackend, stream_name
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.screens.find import FindScreen
 from flowtui.ui.screens.groups import GroupsScreen
 from flowtui.ui.screens.streams import StreamsScreen
 from flowtui.ui.widgets.pick_list import PickRow, fuzzy_order
+from tests.fixtures.sample_data import DB1, GROUP, WEB1, SampleBackend, stream_name
 
 
 def opened_query(backend: SampleBackend) -> Query:
@@ -113,7 +113,7 @@ async def test_select_all_means_the_whole_group() -> None:
         await pilot.press("a", "enter")
         await settle(pilot)
         assert opened_query(backend).streams == ()
-        await pilot.press("q")
+        await pilot.press("q", "y")  # leaving an explorer with rows asks first
         await settle(pilot)
         assert isinstance(app.screen, StreamsScreen)
         assert backend.calls[-1] == ("close", None)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from flowtui.ui.screenshots import SCENES, SCENES_BY_NAME, SIZES, THEMES, Scene
+from scripts.screenshots import SCENES, SCENES_BY_NAME, SIZES, THEMES, Scene
 
 SnapCompare = Callable[..., bool]
 

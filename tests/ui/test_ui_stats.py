@@ -9,8 +9,7 @@ from ui_support import SIZES, explorer_app, screen_text, settle
 from flowtui.core.config import Settings
 from flowtui.core.events import EventBatch
 from flowtui.core.ingest import Ingestor
-from flowtui.core.stats import Counting
-from flowtui.ui.sample_data import ACCOUNT, SAMPLE_EPOCH, WEB1
+from flowtui.core.stats.counting import Counting
 from flowtui.ui.screens.stats import (
     MIN_TEXT_WIDTH,
     ShownTable,
@@ -19,6 +18,7 @@ from flowtui.ui.screens.stats import (
     column_widths,
 )
 from flowtui.ui.widgets.traffic_chart import bar_rows, grouped
+from tests.fixtures.sample_data import ACCOUNT, SAMPLE_EPOCH, WEB1
 
 #: The database flow of every slot is recorded on the web server and on db-1.
 DUPLICATED_FLOWS = 20

@@ -9,9 +9,9 @@ from flowtui.core.formats import DEFAULT_FORMAT
 from flowtui.core.ingest import Ingestor
 from flowtui.core.store import RecordStore
 from flowtui.ui.app import FlowApp
-from flowtui.ui.sample_data import ACCOUNT, SAMPLE_EPOCH, WEB1, SampleBackend
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.widgets.flow_table import PAGE_ROWS, FlowTable
+from tests.fixtures.sample_data import ACCOUNT, SAMPLE_EPOCH, WEB1, SampleBackend
 
 
 def big_store(rows: int) -> RecordStore:

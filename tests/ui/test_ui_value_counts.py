@@ -7,8 +7,8 @@ import pytest
 from features_support import ACCEPTS, REJECTS, ROWS, explorer_of, to_column, top, typed
 from ui_support import SIZES, explorer_app, screen_text, settle
 
-from flowtui.ui.sample_data import sample_store
 from flowtui.ui.screens.value_counts import ValueCountsScreen
+from tests.fixtures.sample_data import sample_store
 
 
 def shown(screen: ValueCountsScreen) -> list[tuple[str, str, str]]:

@@ -16,10 +16,10 @@ from ui_support import SIZES, fixed_clock, screen_text, settle
 from flowtui.core.query import TimeRange
 from flowtui.core.views import SavedView, ViewSource, ViewStore
 from flowtui.ui.app import FlowApp, Start
-from flowtui.ui.sample_data import GROUP, REGION, SampleBackend, sample_query, sample_views
 from flowtui.ui.screens.confirm import ConfirmScreen
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.screens.views import NameScreen, SaveViewScreen, ViewsScreen
+from tests.fixtures.sample_data import GROUP, REGION, SampleBackend, sample_query, sample_views
 
 
 def app_with(store: ViewStore, backend: SampleBackend | None = None) -> FlowApp:

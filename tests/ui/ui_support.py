@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 
 from flowtui.core.config import Settings
 from flowtui.ui.app import FlowApp, Start
-from flowtui.ui.sample_data import SAMPLE_NOW, SampleBackend, sample_query
 from flowtui.ui.screens.explorer import ExplorerScreen
+from tests.fixtures.sample_data import SAMPLE_NOW, SampleBackend, sample_query
 
 SIZES = ((80, 24), (120, 36))
 

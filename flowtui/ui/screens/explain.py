@@ -25,7 +25,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from flowtui.core.explain import RuleRef, Verdict, VerdictKind
+from flowtui.core.explain.verdict import RuleRef, Verdict, VerdictKind
 from flowtui.core.netmodel import IMPLICIT_DENY_RULE
 from flowtui.ui.backend import error_text
 from flowtui.ui.formatting import sanitize

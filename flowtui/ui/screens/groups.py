@@ -52,7 +52,7 @@ def describe_group(group: GroupRow) -> str:
 
 class GroupsScreen(ListScreen[GroupRow]):
     BINDINGS: ClassVar[list[BindingType]] = bindings(
-        spec for spec in LIST_KEYS if spec.id in ("list_filter", "open")
+        spec for spec in LIST_KEYS if spec.id in ("list_filter", "open", "views")
     )
     COLUMNS = (
         PickColumn("log group", None, minimum=20),

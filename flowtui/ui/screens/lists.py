@@ -1,4 +1,4 @@
-"""What the group and stream screens share: a fuzzy-filtered list loaded by a worker."""
+"""Fuzzy-filtered pick lists: the shared filter box, and the group and stream screens' base."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from flowtui.ui.formatting import sanitize
 from flowtui.ui.widgets.pick_list import PickColumn, PickList, PickRow
 
 Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 class ListFilter(Input):
@@ -50,7 +51,42 @@ class _LoadFailed(Message):
     message: str
 
 
-class ListScreen(Screen[None], Generic[Item]):
+class FilteredPickScreen(Screen[Result]):
+    """A screen whose ListFilter narrows its PickList: the filter box's keys, written once.
+
+    Typing filters, Enter opens what is highlighted, leaving the box returns to the list.
+    Subclasses compose one ListFilter and one PickList and say what `action_open` does.
+    """
+
+    @property
+    def pick_list(self) -> PickList:
+        return self.query_one(PickList)
+
+    @property
+    def filter_field(self) -> ListFilter:
+        return self.query_one(ListFilter)
+
+    def action_open(self) -> None:
+        raise NotImplementedError
+
+    @on(Input.Changed)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.pick_list.filter(event.value)
+
+    @on(Input.Submitted)
+    def _filter_submitted(self) -> None:
+        self.pick_list.focus()
+        self.action_open()
+
+    @on(ListFilter.Left)
+    def _filter_left(self) -> None:
+        self.pick_list.focus()
+
+    def action_focus_filter(self) -> None:
+        self.filter_field.focus()
+
+
+class ListScreen(FilteredPickScreen[None], Generic[Item]):
     """A title, a filter line, a pick list and a line about the highlighted row."""
 
     AUTO_FOCUS = "PickList"
@@ -81,14 +117,6 @@ class ListScreen(Screen[None], Generic[Item]):
         yield PickList(self.COLUMNS, multi_select=self.MULTI_SELECT, empty_message=self.EMPTY)
         yield Static("", id="info")
         yield Footer()
-
-    @property
-    def pick_list(self) -> PickList:
-        return self.query_one(PickList)
-
-    @property
-    def filter_field(self) -> ListFilter:
-        return self.query_one(ListFilter)
 
     def on_mount(self) -> None:
         self.filter_field.cursor_blink = False
@@ -149,22 +177,6 @@ class ListScreen(Screen[None], Generic[Item]):
         item = self.items.get(event.key) if event.key is not None else None
         info = self.query_one("#info", Static)
         info.update(Text(sanitize(self.describe(item))) if item is not None else Text(""))
-
-    @on(Input.Changed)
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.pick_list.filter(event.value)
-
-    @on(Input.Submitted)
-    def _filter_submitted(self) -> None:
-        self.pick_list.focus()
-        self.action_open()
-
-    @on(ListFilter.Left)
-    def _filter_left(self) -> None:
-        self.pick_list.focus()
-
-    def action_focus_filter(self) -> None:
-        self.filter_field.focus()
 
     def action_toggle_selection(self) -> None:
         self.pick_list.toggle_current()

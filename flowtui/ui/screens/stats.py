@@ -30,15 +30,10 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from flowtui.core.query import TimeRange
-from flowtui.core.stats import (
-    NULL_TEXT,
-    Counting,
-    StatsTable,
-    TimelineTable,
-    bucket_seconds_for,
-    stats_overview,
-    timeline,
-)
+from flowtui.core.stats.counting import Counting, StatsTable
+from flowtui.core.stats.grouping import NULL_TEXT
+from flowtui.core.stats.report import stats_overview
+from flowtui.core.stats.timeline import TimelineTable, bucket_seconds_for, timeline
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import ViewIndex
 from flowtui.ui.formatting import DisplayOptions, Ownership, display_expr, fit, sanitize

@@ -22,7 +22,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from flowtui.core.fields import FIELDS, FieldKind
-from flowtui.core.stats import NULL_TEXT, StatsTable, value_counts
+from flowtui.core.stats.counting import StatsTable
+from flowtui.core.stats.grouping import NULL_TEXT
+from flowtui.core.stats.values import value_counts
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import ViewIndex
 from flowtui.ui.formatting import (

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from flowtui.core.views import (
@@ -35,7 +35,7 @@ from flowtui.ui.backend import error_text
 from flowtui.ui.formatting import sanitize
 from flowtui.ui.keys import NAME_KEYS, VIEWS_KEYS, bindings
 from flowtui.ui.screens.confirm import ConfirmScreen
-from flowtui.ui.screens.lists import ListFilter
+from flowtui.ui.screens.lists import FilteredPickScreen, ListFilter
 from flowtui.ui.widgets.pick_list import PickColumn, PickList, PickRow
 from flowtui.ui.widgets.time_range import describe_range
 
@@ -197,7 +197,7 @@ class _ViewsLoaded(Message):
     failed: str = ""
 
 
-class ViewsScreen(Screen[SavedView | None]):
+class ViewsScreen(FilteredPickScreen[SavedView | None]):
     """Every saved view, fuzzy filtered; Enter opens one in a new explorer."""
 
     AUTO_FOCUS = "PickList"
@@ -240,12 +240,8 @@ class ViewsScreen(Screen[SavedView | None]):
         yield Static("", id="problems")
         yield Footer()
 
-    @property
-    def pick_list(self) -> PickList:
-        return self.query_one(PickList)
-
     def on_mount(self) -> None:
-        self.query_one(ListFilter).cursor_blink = False
+        self.filter_field.cursor_blink = False
         self._change(lambda: "")
 
     # --- reading and changing --------------------------------------------------------------
@@ -311,22 +307,6 @@ class ViewsScreen(Screen[SavedView | None]):
     def _current(self) -> SavedView | None:
         key = self.pick_list.current_key
         return self.views.get(key) if key is not None else None
-
-    @on(Input.Changed)
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.pick_list.filter(event.value)
-
-    @on(Input.Submitted)
-    def _filter_submitted(self) -> None:
-        self.pick_list.focus()
-        self.action_open()
-
-    @on(ListFilter.Left)
-    def _filter_left(self) -> None:
-        self.pick_list.focus()
-
-    def action_focus_filter(self) -> None:
-        self.query_one(ListFilter).focus()
 
     def action_open(self) -> None:
         view = self._current()

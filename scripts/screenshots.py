@@ -1,8 +1,9 @@
 """`make screenshots`: SVGs of every screen and theme, from the fixed sample data.
 
-    python -m flowtui.ui.screenshots screenshots
+    python scripts/screenshots.py screenshots
 
-Each scene is an app over `sample_data` plus the keys that bring it to the state shown; the
+A developer tool, not part of the product. Each scene is an app over
+`tests/fixtures/sample_data.py` plus the keys that bring it to the state shown; the
 snapshot tests (tests/ui/test_ui_snapshots.py) use the same scenes, so README pictures and
 tested pictures cannot drift apart. Run with TZ=UTC (the Makefile does).
 """
@@ -17,15 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Run as a file, Python puts scripts/ on the path, not the repo root the fixtures live under.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from textual.pilot import Pilot
 
 from flowtui.core.config import Settings
 from flowtui.core.views import SavedView, ViewStore
 from flowtui.ui.app import FlowApp, Start
 from flowtui.ui.backend import FeedStatus
-from flowtui.ui.sample_data import GROUP, SAMPLE_NOW, SampleBackend, sample_query, sample_views
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.theme import DEFAULT_THEME, bundled_themes_dir
+from tests.fixtures.sample_data import GROUP, SAMPLE_NOW, SampleBackend, sample_query, sample_views
 
 SIZES: tuple[tuple[int, int], ...] = ((80, 24), (120, 36))
 THEMES = ("flowtui-dark", "flowtui-light", "flowtui-high-contrast", "flowtui-ansi")
@@ -144,7 +148,7 @@ async def write_all(folder: Path, on_write: Callable[[Path], None]) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m flowtui.ui.screenshots FOLDER", file=sys.stderr)
+        print("usage: python scripts/screenshots.py FOLDER", file=sys.stderr)
         return 2
     asyncio.run(write_all(Path(argv[0]), print))
     return 0

@@ -1,4 +1,5 @@
-"""Headless subcommands that talk to AWS: groups, streams, find, and query over a log group."""
+"""The CloudWatch Logs subcommands: groups, streams, find, and `query --group` fetching (and
+following) a log group's records, printed batch by batch."""
 
 from __future__ import annotations
 
@@ -6,77 +7,41 @@ import argparse
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import TextIO
 
 import polars as pl
 
+from flowtui.commands.connection import (
+    open_connection,
+    print_notices,
+    source_errors,
+    time_range_from,
+)
+from flowtui.commands.output import (
+    filter_problem,
+    format_time,
+    print_stats,
+    write_rows,
+    write_table,
+)
 from flowtui.core.events import EventBatch
-from flowtui.core.filter import FilterError, compile_filter, parse_filter
+from flowtui.core.filter.compiler import compile_filter
+from flowtui.core.filter.parser import parse_filter
+from flowtui.core.filter.syntax import FilterError
 from flowtui.core.formats import LogFormat
 from flowtui.core.ingest import Ingestor
 from flowtui.core.pushdown import to_filter_pattern
 from flowtui.core.query import Query, TimeRange
 from flowtui.core.store import RecordStore
-from flowtui.core.timeparse import TimeSpecError, parse_duration, parse_time
 from flowtui.errors import UserError
-from flowtui.sources.aws import AwsConnection, ConnectionOptions, SourceError, connect
-from flowtui.sources.cloudwatch import fetch, list_log_groups, list_streams, resolve_group
+from flowtui.sources.aws import AwsConnection
 from flowtui.sources.coverage import flow_log_notices, group_notices
 from flowtui.sources.ec2 import shared_lookups
+from flowtui.sources.fetch import fetch
 from flowtui.sources.find import find
-from flowtui.sources.ratelimit import SYSTEM_CLOCK, RateLimiter, limiter_for
+from flowtui.sources.log_groups import list_log_groups, list_streams, resolve_group
+from flowtui.sources.ratelimit import SYSTEM_CLOCK, RateLimiter
 from flowtui.sources.tail import Tailer
-
-DEFAULT_SINCE = "1h"
-#: A one-shot command says the endpoint is unreachable after this long (follow rides it out).
-ONE_SHOT_PATIENCE_S = 8.0
-
-
-@contextmanager
-def source_errors() -> Iterator[None]:
-    """A source failure is one line for the user, never a traceback."""
-    try:
-        yield
-    except SourceError as error:
-        raise UserError(error.message) from None
-
-
-def open_connection(args: argparse.Namespace) -> tuple[AwsConnection, RateLimiter]:
-    options = ConnectionOptions(
-        profile=getattr(args, "profile", None),
-        region=getattr(args, "region", None),
-        endpoint_url=getattr(args, "endpoint_url", None),
-    )
-    with source_errors():
-        conn = connect(options)
-    limiter = limiter_for(conn)
-    if not getattr(args, "follow", False):
-        limiter.set_patience(ONE_SHOT_PATIENCE_S)
-    budget = getattr(args, "rate_budget", None)
-    if budget:
-        limiter.set_budget(budget)
-    return conn, limiter
-
-
-def _time(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _table(rows: list[list[str]], out: TextIO) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        out.write("\n")
-
-
-def _notices(conn: AwsConnection, limiter: RateLimiter, err: TextIO) -> None:
-    for notice in shared_lookups(conn, limiter).notices:
-        err.write(f"note: {notice}\n")
 
 
 def run_groups(args: argparse.Namespace) -> int:
@@ -95,12 +60,12 @@ def run_groups(args: argparse.Namespace) -> int:
         else:
             described = "-" if group.flow_logs_known else "unknown (no ec2:DescribeFlowLogs)"
         rows.append([group.name, described])
-    _table(rows, out)
+    write_table(rows, out)
     for group in groups:
         for notice in group_notices(group):
             out.write(f"! {group.name}: {notice.message}\n")
     _orphan_flow_logs(conn, limiter, {group.name for group in groups}, out)
-    _notices(conn, limiter, sys.stderr)
+    print_notices(conn, limiter, sys.stderr)
     return 0
 
 
@@ -130,12 +95,12 @@ def run_streams(args: argparse.Namespace) -> int:
                 stream.name,
                 stream.eni_id or "-",
                 stream.label if stream.eni is not None else "-",
-                _time(stream.last_event_ms),
-                _time(stream.last_ingestion_ms),
+                format_time(stream.last_event_ms),
+                format_time(stream.last_ingestion_ms),
             ]
         )
-    _table(rows, sys.stdout)
-    _notices(conn, limiter, sys.stderr)
+    write_table(rows, sys.stdout)
+    print_notices(conn, limiter, sys.stderr)
     return 0
 
 
@@ -155,40 +120,11 @@ def run_find(args: argparse.Namespace) -> int:
         if not result.streams:
             out.write("  no stream holds it in any flow-log group\n")
         out.write(f"  {result.coverage}\n")
-    _notices(conn, limiter, sys.stderr)
+    print_notices(conn, limiter, sys.stderr)
     return 0
 
 
 # --- query over a log group -------------------------------------------------------------
-
-
-def time_range_from(since: str | None, until: str | None, now_s: int) -> TimeRange:
-    """--since / --until as a time range: relative stays relative (a view means the same
-    tomorrow), anything else is absolute."""
-    since = since or DEFAULT_SINCE
-    try:
-        if until is None and _is_duration(since):
-            return TimeRange.last(parse_duration(since.lstrip("-")))
-        start = parse_time(_as_relative(since), now_s)
-        end = parse_time(_as_relative(until), now_s) if until else None
-    except TimeSpecError as error:
-        raise UserError(f"invalid time: {error}") from None
-    if end is not None and end <= start:
-        raise UserError("--until must be later than --since")
-    return TimeRange.between(start * 1000, end * 1000 if end is not None else None)
-
-
-def _is_duration(text: str) -> bool:
-    try:
-        parse_duration(text.lstrip("-"))
-    except TimeSpecError:
-        return False
-    return True
-
-
-def _as_relative(text: str) -> str:
-    """`15m` means 15 minutes ago, as `-15m` does."""
-    return f"-{text}" if _is_duration(text) and not text.startswith("-") else text
 
 
 def group_formats(conn: AwsConnection, limiter: RateLimiter, group: str) -> list[LogFormat] | None:
@@ -202,8 +138,6 @@ class _BatchPrinter:
     fetch instead of waiting for the whole range."""
 
     def __init__(self, args: argparse.Namespace, formats: list[LogFormat] | None) -> None:
-        from flowtui.headless import write_rows
-
         self.store = RecordStore(row_cap=sys.maxsize)
         self.ingestor = Ingestor(self.store, formats)
         self.args = args
@@ -211,13 +145,12 @@ class _BatchPrinter:
         self.previous: LogFormat | None = None
         self.filter_text: str = getattr(args, "filter", "")
         self.search_text: str = getattr(args, "search", "")
-        self._write_rows = write_rows
         self._lock = threading.Lock()
         if self.filter_text:
             try:
                 self._ast = parse_filter(self.filter_text)
             except FilterError as error:
-                raise UserError(f"invalid --filter:\n{error.pointer()}") from None
+                raise filter_problem(error) from None
 
     def select(self, frame: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
         """The rows of `frame` that pass --filter and --search."""
@@ -225,7 +158,7 @@ class _BatchPrinter:
             try:
                 frame = frame.filter(compile_filter(self._ast, fields, int(time.time())))
             except FilterError as error:
-                raise UserError(f"invalid --filter:\n{error.pointer()}") from None
+                raise filter_problem(error) from None
         if frame.height and self.search_text:
             from flowtui.core.search import search_mask
 
@@ -252,7 +185,7 @@ class _BatchPrinter:
 
             self.previous = write_raw(frame, formats, sys.stdout, previous=self.previous)
         else:
-            self._write_rows(frame, formats, output, self.args.decode, sys.stdout)
+            write_rows(frame, formats, output, self.args.decode, sys.stdout)
         sys.stdout.flush()
 
 
@@ -299,8 +232,6 @@ def _follow(tailer: Tailer) -> None:
 
 def _finish(printer: _BatchPrinter, args: argparse.Namespace) -> None:
     if args.stats:
-        from flowtui.headless import print_stats
-
         snapshot = printer.store.snapshot()
         print_stats(printer.select(snapshot.frame(), snapshot.fields), args, sys.stdout)
     elif (args.output or "jsonl") == "count":
@@ -315,7 +246,7 @@ def _pushdown(text: str, formats: list[LogFormat] | None, now_s: int) -> str | N
     try:
         return to_filter_pattern(parse_filter(text), formats, now_s=now_s).pattern
     except FilterError as error:
-        raise UserError(f"invalid --filter:\n{error.pointer()}") from None
+        raise filter_problem(error) from None
 
 
 def _apply_view(args: argparse.Namespace) -> None:
@@ -336,26 +267,3 @@ def _apply_view(args: argparse.Namespace) -> None:
     args.search = args.search or view.search_text
     if args.since is None and args.until is None:
         args.view_time_range = view.time_range
-
-
-def run_explain(args: argparse.Namespace) -> int:
-    """`flowtui explain --group G RECORD`: which network ACL rule or security group decided it."""
-    import orjson
-
-    from flowtui.sources.network import explain_line
-
-    conn, limiter = open_connection(args)
-    lookups = shared_lookups(conn, limiter)
-    with source_errors():
-        verdict = explain_line(conn, limiter, args.query_group, args.record, None, lookups=lookups)
-    out = sys.stdout
-    if args.output == "json":
-        out.write(orjson.dumps(verdict.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        out.write(verdict.text + "\n")
-        for step in verdict.steps:
-            out.write(f"  - {step}\n")
-        for action in verdict.missing:
-            out.write(f"  missing permission {action}: part of the path could not be checked\n")
-    _notices(conn, limiter, sys.stderr)
-    return 0

@@ -1,65 +1,39 @@
-"""The field-level filter language: text -> syntax tree -> polars boolean expression.
+"""Filter text -> syntax tree: the lexer, the typed values of each field, and the parser.
 
-Syntax
-------
-A filter is terms `field op value` (spaces around `op` are allowed):
-
-- ops: `=` `!=` `<` `<=` `>` `>=`; `<`-style ops take one number or time.
-- values: numbers (`bytes>1000`), lists (`dstport=22,3389`), ranges (`dstport=1024-65535`),
-  addresses and CIDRs, IPv4 and IPv6 (`srcaddr=10.0.0.0/8`, `addr=2001:db8::/32`,
-  `srcaddr=10.0.2.*`), wildcards on text (`eni=eni-0a*`), protocol names (`protocol=tcp`),
-  port service names (`dstport=ssh`), enum values in any case (`action=reject`), quoted
-  strings (`"..."`: taken literally, no wildcard or list), and `-` for a missing value.
-- times on `start`/`end`: `start>=2026-11-27T10:00Z`, `start>-15m` (relative to `now`), epoch
-  seconds.
-- fields are AWS names (`log-status`, or `log_status`), aliases (src, dst, sport, dport, proto,
-  eni, status) or the shorthands `addr` (srcaddr or dstaddr) and `port` (srcport or dstport).
-- terms side by side are ANDed (`and` may be written); `or`; `not` or `!`; parentheses.
-  Precedence: not > and > or. Keywords are case-insensitive.
-
-Semantics
----------
-- A missing value (`-`, stored as null) equals nothing and orders with nothing: `dstport=22` and
-  `bytes>0` are false for NODATA records. Only `field=-` matches it.
-- `field!=v` is exactly `not field=v`, so it is true when the value is missing.
-- `addr=X` (and `addr<...`) is true when either address satisfies it; `addr!=X` is
-  `not addr=X`: neither address is X. `port` likewise.
-- A list means any of its values; `field!=a,b` means none of them.
-- Text comparisons are case-sensitive (as in CloudWatch); enum values are not.
-- IPv4 and IPv6 values only ever match addresses of their own family.
-
-Every failure is a `FilterError` carrying the position of the offending text, so an input box
-can point at it while the user types.
+`parse_filter` is the entry point; every problem is a `FilterError` pointing at its text.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-import polars as pl
-
-from flowtui.core.fields import FIELDS, Field, FieldKind, closest_field
-from flowtui.core.schema import v6_column
+from flowtui.core.fields import FIELDS, Field, FieldKind
+from flowtui.core.filter.syntax import (
+    SHORTHANDS,
+    And,
+    Comparison,
+    FilterAst,
+    FilterError,
+    Instant,
+    Missing,
+    Network,
+    Node,
+    Not,
+    Number,
+    NumberRange,
+    Or,
+    Span,
+    Term,
+    Text,
+    Value,
+    Wildcard,
+    resolve_target,
+)
 from flowtui.core.timeparse import TimeSpecError, parse_time
-
-ALIASES: dict[str, str] = {
-    "src": "srcaddr",
-    "dst": "dstaddr",
-    "sport": "srcport",
-    "dport": "dstport",
-    "proto": "protocol",
-    "eni": "interface-id",
-    "status": "log-status",
-}
-
-SHORTHANDS: dict[str, tuple[str, ...]] = {
-    "addr": ("srcaddr", "dstaddr"),
-    "port": ("srcport", "dstport"),
-}
 
 _PORT_FIELDS = frozenset({"srcport", "dstport"})
 _PROTOCOL_FIELD = "protocol"
@@ -69,176 +43,6 @@ _IDENT_START = re.compile(r"[A-Za-z_]")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _DIGIT_RANGE = re.compile(r"^(\d+)-(\d+)$")
 _IPV4_WILDCARD = re.compile(r"^((?:\d{1,3}\.){0,3})\*(?:\.\*)*$")
-
-
-class FilterError(ValueError):
-    """A filter that cannot be used: the message, and where in the text it went wrong."""
-
-    def __init__(self, message: str, position: int, length: int = 1, text: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
-        self.length = max(1, length)
-        self.text = text
-
-    def pointer(self) -> str:
-        """The expression with carets under the offending part."""
-        return f"{self.text}\n{' ' * self.position}{'^' * self.length}"
-
-    def with_text(self, text: str) -> FilterError:
-        return FilterError(self.message, self.position, self.length, text)
-
-
-class Comparison(StrEnum):
-    EQ = "="
-    NE = "!="
-    LT = "<"
-    LE = "<="
-    GT = ">"
-    GE = ">="
-
-    @property
-    def orders(self) -> bool:
-        return self not in (Comparison.EQ, Comparison.NE)
-
-
-# --- values -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Missing:
-    """`-`: the field has no value in the record."""
-
-
-@dataclass(frozen=True, slots=True)
-class Number:
-    value: int
-
-
-@dataclass(frozen=True, slots=True)
-class NumberRange:
-    """Inclusive at both ends."""
-
-    low: int
-    high: int
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """An exact text (or enum value, in AWS's case)."""
-
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class Wildcard:
-    """Text with `*` standing for any run of characters; anchored at both ends."""
-
-    pattern: str
-
-    def regex(self) -> re.Pattern[str]:
-        return re.compile(".*".join(re.escape(part) for part in self.pattern.split("*")), re.DOTALL)
-
-
-@dataclass(frozen=True, slots=True)
-class Network:
-    """An address or CIDR, IPv4 or IPv6 (a single address is a /32 or /128)."""
-
-    network: ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@dataclass(frozen=True, slots=True)
-class Instant:
-    """A time spec as typed; relative specs are resolved when the filter is compiled."""
-
-    spec: str
-
-
-Value = Missing | Number | NumberRange | Text | Wildcard | Network | Instant
-
-
-# --- syntax tree --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    start: int
-    length: int
-
-    @property
-    def end(self) -> int:
-        return self.start + self.length
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """`target op values`; target is a catalog field name or a shorthand (`addr`, `port`)."""
-
-    target: str
-    op: Comparison
-    values: tuple[Value, ...]
-    span: Span
-    field_span: Span
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return SHORTHANDS.get(self.target, (self.target,))
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    operand: Node
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    """All operands hold; no operands (the empty filter) matches everything."""
-
-    operands: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    operands: tuple[Node, ...]
-
-
-Node = Term | Not | And | Or
-
-
-@dataclass(frozen=True, slots=True)
-class FilterAst:
-    text: str
-    root: Node
-
-    @property
-    def is_empty(self) -> bool:
-        return self.root == And(())
-
-
-def node_span(node: Node) -> Span:
-    """The part of the filter text a node was parsed from (parentheses aside)."""
-    if isinstance(node, Term):
-        return node.span
-    children = (node.operand,) if isinstance(node, Not) else node.operands
-    if not children:
-        return Span(0, 0)
-    first, last = node_span(children[0]), node_span(children[-1])
-    return Span(first.start, last.end - first.start)
-
-
-def terms_of(node: Node) -> Iterable[Term]:
-    if isinstance(node, Term):
-        yield node
-    elif isinstance(node, Not):
-        yield from terms_of(node.operand)
-    else:
-        for child in node.operands:
-            yield from terms_of(child)
-
-
-def fields_in(ast: FilterAst) -> frozenset[str]:
-    """The catalog fields a filter reads (shorthands expanded)."""
-    return frozenset(name for term in terms_of(ast.root) for name in term.fields)
 
 
 # --- lexer --------------------------------------------------------------------------------
@@ -414,18 +218,6 @@ def _item(piece: str, span: Span) -> _Item:
 
 
 # --- fields and values --------------------------------------------------------------------
-
-
-def resolve_target(word: str, position: int = 0) -> str:
-    """A typed field name to its catalog name or shorthand; FilterError names the closest."""
-    name = word.strip().lower().replace("_", "-")
-    name = ALIASES.get(name, name)
-    if name in FIELDS or name in SHORTHANDS:
-        return name
-    candidates = [*FIELDS, *ALIASES, *SHORTHANDS]
-    suggestion = closest_field(word, candidates)
-    hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
-    raise FilterError(f"unknown field '{word}'{hint}", position, len(word))
 
 
 def _parse_values(target: str, op: Comparison, items: list[_Item]) -> tuple[Value, ...]:
@@ -657,197 +449,3 @@ def parse_filter(text: str) -> FilterAst:
         raise error.with_text(text) from None
     except RecursionError:
         raise FilterError("the filter is nested too deeply", 0, len(text), text) from None
-
-
-# --- compile to polars --------------------------------------------------------------------
-
-
-def compile_filter(ast: FilterAst, available_fields: Collection[str], now_s: int) -> pl.Expr:
-    """A boolean expression over the store's columns; never null (missing values are false).
-
-    `available_fields` are the fields present in the records (store columns may be passed
-    as they are). A catalog field that is not among them is a FilterError.
-    """
-    try:
-        return _Compiler(frozenset(available_fields), now_s).node(ast.root)
-    except FilterError as error:
-        raise error.with_text(ast.text) from None
-    except RecursionError:
-        raise FilterError("the filter is nested too deeply", 0, len(ast.text), ast.text) from None
-
-
-class _Compiler:
-    def __init__(self, available: frozenset[str], now_s: int) -> None:
-        self.available = available
-        self.now_s = now_s
-
-    def node(self, node: Node) -> pl.Expr:
-        if isinstance(node, Term):
-            return self.term(node)
-        if isinstance(node, Not):
-            return ~self.node(node.operand)
-        if not node.operands:
-            return pl.lit(True)
-        parts = [self.node(child) for child in node.operands]
-        return pl.all_horizontal(parts) if isinstance(node, And) else pl.any_horizontal(parts)
-
-    def term(self, term: Term) -> pl.Expr:
-        present = [name for name in term.fields if name in self.available]
-        if not present:
-            label = term.target if term.target in FIELDS else " or ".join(term.fields)
-            raise FilterError(
-                f"field '{label}' is not in these records' formats",
-                term.field_span.start,
-                term.field_span.length,
-            )
-        if term.op is Comparison.NE:
-            return ~self._any_field(present, Comparison.EQ, term.values)
-        return self._any_field(present, term.op, term.values)
-
-    def _any_field(self, names: list[str], op: Comparison, values: tuple[Value, ...]) -> pl.Expr:
-        per_field = [self._field(name, op, values).fill_null(False) for name in names]
-        return per_field[0] if len(per_field) == 1 else pl.any_horizontal(per_field)
-
-    def _field(self, name: str, op: Comparison, values: tuple[Value, ...]) -> pl.Expr:
-        column = pl.col(name)
-        if op.orders:
-            return _ordered(column, op, self._scalar(values[0]))
-        exact = [self._scalar(v) for v in values if isinstance(v, Number | Text | Instant)]
-        checks = [column.is_in(exact)] if exact else []
-        checks += [
-            self._match(name, v) for v in values if not isinstance(v, Number | Text | Instant)
-        ]
-        return checks[0] if len(checks) == 1 else pl.any_horizontal(checks)
-
-    def _scalar(self, value: Value) -> int | str:
-        if isinstance(value, Number):
-            return value.value
-        if isinstance(value, Text):
-            return value.value
-        if isinstance(value, Instant):
-            return parse_time(value.spec, self.now_s)
-        raise AssertionError(f"{value!r} is not a single value")
-
-    def _match(self, name: str, value: Value) -> pl.Expr:
-        column = pl.col(name)
-        if isinstance(value, Missing):
-            if FIELDS[name].kind is FieldKind.ADDRESS:
-                return column.is_null() & pl.col(v6_column(name)).is_null()
-            return column.is_null()
-        if isinstance(value, NumberRange):
-            return column.is_between(value.low, value.high)
-        if isinstance(value, Wildcard):
-            return _on_distinct_text(column, value.regex().fullmatch)
-        if isinstance(value, Network):
-            return _in_network(name, value.network)
-        raise AssertionError(f"unexpected value {value!r}")
-
-
-def _ordered(column: pl.Expr, op: Comparison, bound: int | str) -> pl.Expr:
-    comparisons = {
-        Comparison.LT: column.lt,
-        Comparison.LE: column.le,
-        Comparison.GT: column.gt,
-        Comparison.GE: column.ge,
-    }
-    return comparisons[op](bound)
-
-
-def _in_network(name: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> pl.Expr:
-    if isinstance(network, ipaddress.IPv4Network):
-        return pl.col(name).is_between(int(network.network_address), int(network.broadcast_address))
-
-    def inside(text: str) -> bool:
-        try:
-            return ipaddress.ip_address(text) in network
-        except ValueError:
-            return False
-
-    return _on_distinct_text(pl.col(v6_column(name)), inside)
-
-
-def _on_distinct_text(column: pl.Expr, accepts: Callable[[str], object]) -> pl.Expr:
-    """Decide on each distinct text value once (there are few), then test membership."""
-
-    def evaluate(series: pl.Series) -> pl.Series:
-        distinct = series.drop_nulls().unique().cast(pl.String).to_list()
-        return series.is_in([text for text in distinct if accepts(text)])
-
-    return column.map_batches(evaluate, return_dtype=pl.Boolean, is_elementwise=True)
-
-
-# --- conveniences for the filter bar ------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Filter:
-    """A parsed and compiled filter, ready to apply to a frame."""
-
-    text: str
-    ast: FilterAst
-    expr: pl.Expr
-
-    @classmethod
-    def compile(cls, text: str, available_fields: Collection[str], now_s: int) -> Filter:
-        ast = parse_filter(text)
-        return cls(text, ast, compile_filter(ast, available_fields, now_s))
-
-    @property
-    def is_empty(self) -> bool:
-        return self.ast.is_empty
-
-
-def check(text: str, available_fields: Collection[str], now_s: int) -> FilterError | None:
-    """The problem with a filter as typed so far, or None when it can be applied."""
-    try:
-        Filter.compile(text, available_fields, now_s)
-    except FilterError as error:
-        return error
-    return None
-
-
-def suggest(
-    prefix: str,
-    available_fields: Collection[str],
-    values_seen: Mapping[str, Iterable[str]],
-    limit: int = 10,
-) -> list[str]:
-    """Completions for the word being typed: field names, or `field=value` once an op is typed.
-
-    Prefix matches come first, then fuzzy matches (rapidfuzz) over field names, aliases,
-    enum values and the values seen in the data.
-    """
-    from rapidfuzz import fuzz, process
-
-    match = re.match(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*(!=|<=|>=|=|<|>)(.*)$", prefix)
-    if match is None:
-        choices = _field_choices(frozenset(available_fields))
-        typed = prefix.strip().lower()
-        lead = ""
-    else:
-        word, op, typed = match.groups()
-        typed = typed.strip()
-        try:
-            target = resolve_target(word)
-        except FilterError:
-            return []
-        choices = _value_choices(target, values_seen)
-        lead = f"{word}{op}"
-    starts = [choice for choice in choices if choice.lower().startswith(typed.lower())]
-    fuzzy = process.extract(typed, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
-    ranked = list(dict.fromkeys([*starts, *(choice for choice, _, _ in fuzzy)]))
-    return [lead + choice for choice in ranked[:limit]]
-
-
-def _field_choices(available: frozenset[str]) -> list[str]:
-    names = [name for name in FIELDS if name in available]
-    names += [alias for alias, name in ALIASES.items() if name in available]
-    names += [short for short, targets in SHORTHANDS.items() if available.intersection(targets)]
-    return names
-
-
-def _value_choices(target: str, values_seen: Mapping[str, Iterable[str]]) -> list[str]:
-    names = SHORTHANDS.get(target, (target,))
-    seen = [str(value) for name in names for value in values_seen.get(name, ())]
-    enum_values = list(FIELDS[names[0]].values)
-    return list(dict.fromkeys([*enum_values, *seen]))
