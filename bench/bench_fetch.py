@@ -1,11 +1,21 @@
-"""Fetch 100,000 events from 50 ENIs: flowtui against `aws logs filter-log-events --interleaved`
-and `awslogs get`, on the same endpoint in one run, with and without a 10 calls/s + 1 MB page cap.
+"""Fetch 100,000 events from 50 ENIs as a user would: `flowtui query` against the AWS CLI (and
+`awslogs get` when installed), whole processes, on the same endpoint in one run.
 
-Prints, per tool: API calls the endpoint saw (throttled ones included), client CPU time, wall
-time, and events returned. The endpoint (moto behind the fault injector) runs in its own
-process, so its CPU is nobody's client time. awscli and awslogs run when installed.
+Prints one table: Logs API calls the endpoint saw (throttled ones included), client CPU (user +
+system of the process), wall time, and wall time when the endpoint enforces a quota of 10 calls
+per second (throttling above it, as CloudWatch does). Each figure is the median of --repeat
+runs. The endpoint (moto behind the fault injector) runs in its own process, so its CPU is
+nobody's client time; moto's EC2 backend and first scan are warmed up before measuring.
 
-    .venv/bin/python bench/bench_fetch.py [--events 100000] [--enis 50]
+Then one figure for the app's path: --store-events events loaded by a live feed into the record
+store (what the explorer shows), measured in a child process: the time from the first page
+received to its rows being in the store, and the peak memory growth per event.
+
+The AWS CLI (`aws`) and awslogs are not dependencies of flowtui: rows for them say "not
+installed" when they are not on PATH (`pip install awscli` puts `aws` there).
+
+    .venv/bin/python bench/bench_fetch.py [--events 100000] [--enis 50] [--repeat 3]
+        [--store-events 1000000] [--no-store]
 """
 
 from __future__ import annotations
@@ -15,36 +25,48 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import partial
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
-from flowtui.core.events import EventBatch
-from flowtui.core.query import Query, TimeRange
-from flowtui.demo.faults import ONE_MB, EndpointProcess, spread_events, write_events
-from flowtui.sources.aws import ConnectionOptions, connect
-from flowtui.sources.fetch import fetch
-from flowtui.sources.ratelimit import RateLimiter
+from flowtui.demo.faults import EndpointProcess, spread_events, write_events
 
 GROUP = "/bench/flows"
+EMPTY_GROUP = "/bench/empty"
 REGION = "us-east-1"
+QUOTA = 10.0
+LOGS_ACTIONS = ("FilterLogEvents", "GetLogEvents", "DescribeLogGroups", "DescribeLogStreams")
 
 
 @dataclass
-class Run:
+class Sample:
+    calls: int
+    #: Logs calls other than FilterLogEvents (DescribeLogGroups, ...).
+    other_calls: int
+    cpu_s: float
+    wall_s: float
+    events: int | None
+    error: str = ""
+
+
+@dataclass
+class Row:
     tool: str
-    calls: int | None = None
-    cpu_s: float | None = None
-    wall_s: float | None = None
-    events: int | None = None
-    note: str = ""
+    command: list[str]
+    count: str  # how to count the events in its output: "number" or "lines"
+    free: list[Sample] = field(default_factory=list)
+    quota: list[Sample] = field(default_factory=list)
+    #: The same command over an empty group: start-up and connection alone.
+    empty: list[Sample] = field(default_factory=list)
+    installed: bool = True
 
 
 def main() -> None:
@@ -52,45 +74,101 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--enis", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; medians shown")
+    parser.add_argument("--store-events", type=int, default=1_000_000)
+    parser.add_argument("--no-store", action="store_true", help="skip the record-store figure")
+    parser.add_argument(
+        "--store-child", nargs=2, metavar=("URL", "SINCE_S"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ["AWS_PAGER"] = ""
+    if args.store_child:
+        _store_child(args.store_child[0], int(args.store_child[1]))
+        return
     now_ms = int(time.time() * 1000)
-    start_ms, end_ms = now_ms - 3_600_000, now_ms
-    events = spread_events(enis=args.enis, total=args.events, start_ms=start_ms, end_ms=end_ms)
-    print(f"fetch {args.events:,} events from {args.enis} ENIs (one hour), endpoint: moto")
-    for title, page_cap, calls_per_s in (
-        ("endpoint without limits (moto pages of 10,000 events)", None, None),
-        ("endpoint enforcing 10 calls/s and 1 MB pages", ONE_MB, 10.0),
-    ):
-        with EndpointProcess(page_cap_bytes=page_cap, calls_per_s=calls_per_s) as endpoint:
-            _load(endpoint.url, events)
-            tools: list[Callable[[], Run]] = [
-                partial(_flowtui, endpoint, start_ms, end_ms, budget=4.0),
-                partial(_flowtui, endpoint, start_ms, end_ms, budget=10.0),
-                partial(_awscli, endpoint, start_ms, end_ms),
-                partial(_awslogs, endpoint, start_ms, end_ms),
-            ]
-            runs = [_median([tool() for _ in range(args.repeat)]) for tool in tools]
-        _print(f"{title}; medians of {args.repeat} runs", runs)
-
-
-def _median(runs: list[Run]) -> Run:
-    def middle(values: list[float | None]) -> float | None:
-        known = sorted(v for v in values if v is not None)
-        return known[len(known) // 2] if known else None
-
-    first = runs[0]
-    calls = middle([r.calls for r in runs])
-    events = middle([r.events for r in runs])
-    return Run(
-        first.tool,
-        None if calls is None else int(calls),
-        middle([r.cpu_s for r in runs]),
-        middle([r.wall_s for r in runs]),
-        None if events is None else int(events),
-        first.note,
+    events = spread_events(
+        enis=args.enis, total=args.events, start_ms=now_ms - 3_600_000, end_ms=now_ms
     )
+    print(
+        f"{args.events:,} events over {args.enis} ENIs in the last hour; endpoint: moto in its own process"
+    )
+    rows = _rows()
+    for quota in (None, QUOTA):
+        with EndpointProcess(calls_per_s=quota) as endpoint:
+            _load(endpoint.url, events)
+            _warm(endpoint.url, now_ms)
+            for _ in range(args.repeat):
+                for row in rows:
+                    if row.installed:
+                        sample = _run(row, endpoint)
+                        (row.quota if quota else row.free).append(sample)
+                        if not quota:
+                            row.empty.append(_run(row, endpoint, group=EMPTY_GROUP))
+    _print_table(rows, args.events)
+    if not args.no_store:
+        _store_figure(args.store_events, args.enis)
+
+
+def _rows() -> list[Row]:
+    since = "2h"
+    start_ms = int(time.time() * 1000) - 2 * 3_600_000
+    flowtui = str(Path(sys.executable).with_name("flowtui"))
+    rows = [
+        Row(
+            "flowtui query --group G --since 2h --output count",
+            [flowtui, "query", "--group", GROUP, "--since", since, "--output", "count"],
+            "number",
+        ),
+        Row(
+            "flowtui query --group G --since 2h --output count --rate-budget 10",
+            [
+                flowtui,
+                "query",
+                "--group",
+                GROUP,
+                "--since",
+                since,
+                "--output",
+                "count",
+                "--rate-budget",
+                "10",
+            ],
+            "number",
+        ),  # the budget of a user whose account has the default FilterLogEvents quota
+        Row(
+            "aws logs filter-log-events --interleaved --output text --query 'events[].message'",
+            [
+                "aws",
+                "logs",
+                "filter-log-events",
+                "--log-group-name",
+                GROUP,
+                "--interleaved",
+                "--start-time",
+                str(start_ms),
+                "--output",
+                "text",
+                "--query",
+                "events[].message",
+            ],
+            "fields",
+        ),
+        Row(
+            "awslogs get G ALL --start 2h",
+            ["awslogs", "get", GROUP, "ALL", "--start", "2h", "--no-color"],
+            "lines",
+        ),
+    ]
+    for row in rows:
+        row.installed = shutil.which(row.command[0]) is not None
+    return rows
+
+
+def _endpoint_args(row: Row, url: str) -> list[str]:
+    if row.command[0] == "awslogs":
+        return ["--aws-region", REGION, "--aws-endpoint-url", url]
+    return ["--endpoint-url", url, "--region", REGION]
 
 
 def _load(url: str, events: list[tuple[str, int, str]]) -> None:
@@ -98,101 +176,210 @@ def _load(url: str, events: list[tuple[str, int, str]]) -> None:
     config = Config(retries={"mode": "adaptive", "max_attempts": 50})
     logs = boto3.client("logs", region_name=REGION, endpoint_url=url, config=config)
     logs.create_log_group(logGroupName=GROUP)
+    logs.create_log_group(logGroupName=EMPTY_GROUP)
     write_events(logs, GROUP, events, set())
 
 
-def _flowtui(endpoint: EndpointProcess, start_ms: int, end_ms: int, *, budget: float) -> Run:
-    conn = connect(ConnectionOptions(region=REGION, endpoint_url=endpoint.url))
-    limiter = RateLimiter(calls_per_s=budget, context=conn.error_context)
-    received = 0
+def _warm(url: str, now_ms: int) -> None:
+    """moto builds its EC2 backend (seconds) on the first EC2 call and indexes on the first
+    scan; AWS has neither cost, so neither is charged to the first tool measured."""
+    config = Config(retries={"mode": "adaptive", "max_attempts": 50})
+    boto3.client("ec2", region_name=REGION, endpoint_url=url, config=config).describe_flow_logs()
+    logs = boto3.client("logs", region_name=REGION, endpoint_url=url, config=config)
+    logs.filter_log_events(logGroupName=GROUP, startTime=now_ms - 60_000, limit=1)
+    time.sleep(1.1)  # a fresh second of quota for the first measured tool
 
-    def on_batch(batch: EventBatch) -> None:
-        nonlocal received
-        received += len(batch)
 
+def _run(row: Row, endpoint: EndpointProcess, group: str = GROUP) -> Sample:
     endpoint.clear_counts()
-    cpu, wall = time.process_time(), time.perf_counter()
-    fetch(conn, limiter, Query(GROUP, TimeRange.between(start_ms, end_ms)), on_batch)
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    calls = endpoint.counts().get("FilterLogEvents", 0)
-    return Run(f"flowtui (budget {budget:g} calls/s)", calls, cpu, wall, received)
-
-
-def _awscli(endpoint: EndpointProcess, start_ms: int, end_ms: int) -> Run:
-    command = [
-        "aws", "logs", "filter-log-events", "--log-group-name", GROUP, "--interleaved",
-        "--start-time", str(start_ms), "--end-time", str(end_ms), "--region", REGION,
-        "--endpoint-url", endpoint.url, "--output", "json",
-    ]  # fmt: skip
-    return _external("aws logs filter-log-events --interleaved", command, endpoint, _count_json)
-
-
-def _awslogs(endpoint: EndpointProcess, start_ms: int, end_ms: int) -> Run:
-    def iso(ms: int) -> str:
-        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-    command = [
-        "awslogs", "get", GROUP, "ALL", "--start", iso(start_ms), "--end", iso(end_ms),
-        "--aws-region", REGION, "--aws-endpoint-url", endpoint.url, "--no-color",
-    ]  # fmt: skip
-    return _external("awslogs get", command, endpoint, _count_lines)
-
-
-def _external(
-    tool: str,
-    command: list[str],
-    endpoint: EndpointProcess,
-    count: Callable[[str], int | None],
-) -> Run:
-    if shutil.which(command[0]) is None:
-        return Run(tool, note="not installed")
-    endpoint.clear_counts()
+    command = [group if part == GROUP else part for part in row.command]
     with tempfile.TemporaryFile("w+") as output:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall = time.perf_counter()
         finished = subprocess.run(
-            command,
+            command + _endpoint_args(row, endpoint.url),
             stdout=output,
             stderr=subprocess.PIPE,
             check=False,
-            env={**os.environ, "AWS_PAGER": ""},
         )
         wall = time.perf_counter() - wall
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         output.seek(0)
-        events = count(output.read())
+        text = output.read()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    calls = endpoint.counts().get("FilterLogEvents", 0)
-    note = "" if finished.returncode == 0 else f"failed: {finished.stderr.decode()[-120:].strip()}"
-    return Run(tool, calls, cpu, wall, events, note)
+    counts = endpoint.counts()
+    calls = counts.get("FilterLogEvents", 0)
+    other = sum(counts.get(action, 0) for action in LOGS_ACTIONS) - calls
+    error = "" if finished.returncode == 0 else finished.stderr.decode()[-160:].strip()
+    time.sleep(1.1)  # the next tool starts with a fresh second of quota
+    return Sample(calls, other, cpu, wall, _count(text, row.count), error)
 
 
-def _count_json(text: str) -> int | None:
-    try:
-        return len(json.loads(text).get("events", []))
-    except json.JSONDecodeError:
-        return None
-
-
-def _count_lines(text: str) -> int:
+def _count(text: str, how: str) -> int | None:
+    if how == "number":
+        try:
+            return int(text.strip())
+        except ValueError:
+            return None
+    if how == "fields":  # --output text prints each page's messages on a line, tab-separated
+        return sum(len(line.split("\t")) for line in text.splitlines() if line.strip())
     return sum(1 for line in text.splitlines() if line.strip())
 
 
-def _print(title: str, runs: list[Run]) -> None:
-    print(f"\n{title}")
-    print(f"  {'tool':<44} {'calls':>6} {'CPU s':>7} {'wall s':>7} {'events':>8}")
-    for run in runs:
-        if run.note == "not installed":
-            print(f"  {run.tool:<44} not installed")
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _print_table(rows: list[Row], expected: int) -> None:
+    print()
+    print(
+        "| client | Logs API calls: FilterLogEvents (+ other) | client CPU | wall "
+        "| wall under a 10 calls/s quota | start-up alone (empty group): CPU, wall | events |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        if not row.installed:
+            print(f"| `{row.tool}` | not installed | | | | | |")
             continue
+        calls = int(_median([s.calls for s in row.free]))
+        other = int(_median([s.other_calls for s in row.free]))
+        cpu = _median([s.cpu_s for s in row.free])
+        wall = _median([s.wall_s for s in row.free])
+        quota_wall = _median([s.wall_s for s in row.quota])
+        empty = f"{_median([s.cpu_s for s in row.empty]):.2f} s, {_median([s.wall_s for s in row.empty]):.2f} s"
+        events = {s.events for s in row.free + row.quota}
+        errors = {s.error for s in row.free + row.quota + row.empty if s.error}
+        shown = ", ".join(f"{e:,}" if e is not None else "?" for e in sorted(events, key=str))
         print(
-            f"  {run.tool:<44} {_fmt(run.calls, 'd'):>6} {_fmt(run.cpu_s, '.2f'):>7} "
-            f"{_fmt(run.wall_s, '.2f'):>7} {_fmt(run.events, ',d'):>8} {run.note}"
+            f"| `{row.tool}` | {calls} (+{other}) | {cpu:.2f} s | {wall:.2f} s "
+            f"| {quota_wall:.2f} s | {empty} | {shown} |"
         )
+        for error in errors:
+            print(f"|   failed: {error} | | | | | | |")
+    flowtui, cli = rows[0], rows[2]
+    if cli.installed and cli.free and flowtui.free:
+
+        def ratio(pick: str, samples: str) -> float:
+            ours = _median([getattr(s, pick) for s in getattr(flowtui, samples)])
+            theirs = _median([getattr(s, pick) for s in getattr(cli, samples)])
+            return ours / theirs
+
+        print(
+            f"\nflowtui (default budget) / AWS CLI: CPU {ratio('cpu_s', 'free'):.2f}x "
+            f"(target <= 0.5), wall {ratio('wall_s', 'free'):.2f}x (target <= 0.6), wall under "
+            f"the quota {ratio('wall_s', 'quota'):.2f}x (target <= 1); "
+            f"{expected:,} events expected"
+        )
+    elif not cli.installed:
+        print("\nthe AWS CLI is not installed (pip install awscli): no comparison")
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+# --- the app's path: a live feed into the record store -------------------------------------
+
+
+def _store_figure(total: int, enis: int) -> None:
+    now_ms = int(time.time() * 1000)
+    print(f"\nloading {total:,} events into the endpoint…", flush=True)
+    events = spread_events(enis=enis, total=total, start_ms=now_ms - 3_600_000, end_ms=now_ms)
+    with EndpointProcess() as endpoint:
+        _load(endpoint.url, events)
+        del events
+        _warm(endpoint.url, now_ms)
+        child = subprocess.run(
+            [sys.executable, __file__, "--store-child", endpoint.url, "7200"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if child.returncode != 0:
+        print(f"store figure failed: {child.stderr[-300:]}")
+        return
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    rows = result["rows"]
+    print(
+        f"{total:,} events into the app's record store (live feed, default budget "
+        f"{result['budget']:g} calls/s, {result['slices']} slice(s), {result['calls']} calls):\n"
+        f"  first page after {result['first_page_s']:.2f} s; its rows in the store "
+        f"{result['first_rows_after_page_s'] * 1000:.0f} ms later (target <= 1 s)\n"
+        f"  all {rows:,} rows after {result['wall_s']:.1f} s; peak memory growth "
+        f"{result['peak_growth_bytes'] / 1e6:.0f} MB = {result['peak_growth_bytes'] / max(rows, 1):.0f} "
+        f"bytes/event (target <= 300); the store's columns alone: "
+        f"{result['store_bytes'] / max(rows, 1):.0f} bytes/event"
+    )
+
+
+def _proc_status(key: str) -> int:
+    """A memory figure of this process from /proc/self/status, in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{key}:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {key} in /proc/self/status")
+
+
+def _reset_peak_rss() -> int:
+    """Reset the peak RSS (VmHWM) to the current RSS and return it. ru_maxrss cannot be used:
+    it keeps the parent's peak from before exec."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _proc_status("VmRSS")
+
+
+def _store_child(url: str, since_s: int) -> None:
+    from flowtui.core.query import Query, TimeRange
+    from flowtui.core.store import RecordStore
+    from flowtui.sources.aws import ConnectionOptions, connect
+    from flowtui.sources.feeds import FeedState, LiveFeed
+    from flowtui.sources.ratelimit import RateLimiter
+
+    conn = connect(ConnectionOptions(region=REGION, endpoint_url=url))
+    limiter = RateLimiter(context=conn.error_context)
+    store = RecordStore(row_cap=10_000_000)
+    first_page: list[float] = []
+    last: list[FeedState] = []
+    errors: list[str] = []
+
+    def on_state(state: FeedState) -> None:
+        last[:] = [state]
+
+    def on_call(_: object) -> None:
+        # Published right after a call returns: the first page has arrived (and was decoded).
+        if not first_page and limiter.calls_by_action().get("logs:FilterLogEvents"):
+            first_page.append(time.perf_counter())
+
+    limiter.add_listener(on_call)
+    feed = LiveFeed(conn, limiter, store, None, on_state=on_state, on_error=errors.append)
+    baseline = _reset_peak_rss()
+    started = time.perf_counter()
+    feed.load(Query(GROUP, TimeRange.last(since_s)), clear=False)
+    first_rows: float | None = None
+    done = threading.Event()
+    while not done.is_set():
+        if first_rows is None and store.row_count:
+            first_rows = time.perf_counter()
+        if feed.wait_for_fetch(0.005) and (last and not last[0].fetching):
+            done.set()
+    wall = time.perf_counter() - started
+    peak = _proc_status("VmHWM")
+    store_bytes = store.snapshot().frame().estimated_size()
+    feed.close()
+    if errors:
+        raise SystemExit(errors[0])
+    page_at = first_page[0] if first_page else started
+    state = last[0]
+    print(
+        json.dumps(
+            {
+                "rows": store.row_count,
+                "first_page_s": page_at - started,
+                "first_rows_after_page_s": max(0.0, (first_rows or page_at) - page_at),
+                "wall_s": wall,
+                "peak_growth_bytes": peak - baseline,
+                "store_bytes": store_bytes,
+                "budget": limiter.calls_per_s,
+                "calls": state.calls,
+                "slices": state.slices,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         "filtered-sorted",
         _EXPLORER,
-        ("f", *_typed("action=reject"), "enter", *("l",) * 7, "right_square_bracket"),
+        ("f", *_typed("action=reject"), "enter", *("l",) * 6, "right_square_bracket"),
     ),
     Scene("search", _EXPLORER, ("slash", *_typed("bastion"), "enter")),
     Scene("follow", Start(query=sample_query(), follow=True), ("F", "F", "k")),
@@ -114,8 +114,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("columns", _EXPLORER, ("c",)),
     Scene("help", _EXPLORER, ("question_mark",)),
     Scene("find", Start(), ("ctrl+f", *_typed("10.0.2.20"), "enter")),
-    # `l` x 6: the action column; `j` x 5: the first REJECT (an SSH probe the ACL denies).
-    Scene("value-counts", _EXPLORER, (*("l",) * 6, "number_sign")),
+    # `l`: the action column; `j` x 5: the first REJECT (an SSH probe the ACL denies).
+    Scene("value-counts", _EXPLORER, ("l", "number_sign")),
     Scene("stats", _EXPLORER, ("s",)),
     Scene("explain", _EXPLORER, (*("j",) * 5, "x")),
     Scene("export", _EXPLORER, ("e",)),

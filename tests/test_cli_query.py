@@ -46,7 +46,7 @@ def test_malformed_lines_go_to_stderr_with_file_and_line(
     assert out == "1\n"
     assert f"{path}:2: expected 14 or 36 fields, found 4" in err
     assert f"{path}:3: trailing text after the record: '#annotation'" in err
-    assert err.rstrip().endswith("2 malformed line(s) skipped")
+    assert err.rstrip().endswith("2 malformed lines skipped")
 
 
 def test_gzip_files_and_several_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -124,8 +124,13 @@ def test_streams_are_per_eni_and_combined_across_formats(
     streams = client.describe_log_streams(logGroupName=MAIN_GROUP)["logStreams"]
     names = {s["logStreamName"] for s in streams}
     # The scaled-out load balancer node has no history; the writer test may have added it.
-    always_there = {f"{eni.id}-all" for eni in account.enis if eni.joins_at is None}
-    assert always_there <= names <= {f"{eni.id}-all" for eni in account.enis}
+    # The staging host is in a VPC no flow log captures.
+    recorded = [
+        e for e in account.enis if any(f.group == MAIN_GROUP for f in account.flow_logs_covering(e))
+    ]
+    assert account.eni("staging-1") not in recorded
+    always_there = {f"{eni.id}-all" for eni in recorded if eni.joins_at is None}
+    assert always_there <= names <= {f"{eni.id}-all" for eni in recorded}
     events = client.get_log_events(
         logGroupName=MAIN_GROUP, logStreamName=_stream(account, "db-1"), startFromHead=True
     )["events"]
@@ -145,7 +150,7 @@ def test_the_account_has_named_instances_and_the_documented_rules(
         for tag in instance.get("Tags", [])
         if tag["Key"] == "Name"
     }
-    assert names == {"web-1", "web-2", "bastion", "dns-1", "db-1"}
+    assert names == {"web-1", "web-2", "bastion", "dns-1", "db-1", "staging-1"}
     interfaces = ec2.describe_network_interfaces()["NetworkInterfaces"]
     eni_names = {t["Value"] for i in interfaces for t in i.get("TagSet", []) if t["Key"] == "Name"}
     assert eni_names == {eni.name for eni in account.enis}
@@ -169,7 +174,9 @@ def test_the_account_has_named_instances_and_the_documented_rules(
     assert {s.id: s.acl_id for s in account.subnets} == {
         s.id: associations[s.id] for s in account.subnets
     }
-    assert len({s.acl_id for s in account.subnets}) == 2
+    # The demo VPC's two ACLs, and the staging VPC's default one.
+    assert len({s.acl_id for s in account.subnets if s.vpc_id is None}) == 2
+    assert account.subnets[-1].name == "staging-a" and account.subnets[-1].vpc_id is not None
 
 
 @pytest.mark.endpoint

@@ -18,7 +18,7 @@ from flowtui.core.events import EventBatch
 from flowtui.core.export import ExportError
 from flowtui.core.formats import DEFAULT_FORMAT, LogFormat, parse_format
 from flowtui.core.parse import FormatRegistry, LineParser
-from flowtui.core.schema import ipv4_to_int, store_schema
+from flowtui.core.schema import FORMAT_INDEX, ipv4_to_int, store_schema
 from tests.samples import sample_blocks
 
 CUSTOM = parse_format("version vpc-id srcaddr dstaddr tcp-flags flow-direction")
@@ -122,14 +122,29 @@ def test_raw_custom_format_starts_with_its_header_line() -> None:
     ]
 
 
-def test_raw_mixed_formats_get_a_header_before_each_change_in_row_order() -> None:
-    frame = frame_of([v2_row(), custom_row(), custom_row(), v2_row(protocol=17)])
+def test_raw_mixed_formats_are_grouped_with_one_header_per_format() -> None:
+    frame = frame_of(
+        [v2_row(), custom_row(), v2_row(protocol=17), custom_row(version=5), v2_row(protocol=1)]
+    )
     lines = raw_text(frame).splitlines()
-    assert lines[0].startswith("2 123456789010 eni-1 10.0.0.1 192.168.1.255 443 51000 6 ")
-    assert lines[1:4] == [CUSTOM.header_line(), *["3 vpc-1 255.255.255.255 0.0.0.0 19 egress"] * 2]
+    # The default format's block first (no header needed), rows in order within each block.
+    assert [line.split()[7] for line in lines[:3]] == ["6", "17", "1"]
+    assert lines[3:] == [
+        CUSTOM.header_line(),
+        "3 vpc-1 255.255.255.255 0.0.0.0 19 egress",
+        "5 vpc-1 255.255.255.255 0.0.0.0 19 egress",
+    ]
+    assert parse_text("\n".join(lines) + "\n")[0].height == 5
+
+
+def test_raw_written_in_batches_continues_the_block_it_ended_with() -> None:
+    out = io.StringIO()
+    last = export.write_raw(frame_of([v2_row(), custom_row()]), FORMATS, out)
+    assert last == CUSTOM
+    export.write_raw(frame_of([v2_row(), custom_row(version=7)]), FORMATS, out, previous=last)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[0] for line in lines] == ["2", "version", "3", "7", "version", "2"]
     assert lines[4] == DEFAULT_FORMAT.header_line()
-    assert lines[5].split()[7] == "17"
-    assert len(lines) == 6
 
 
 def test_raw_output_of_every_aws_example_reads_back_to_the_same_records() -> None:
@@ -144,7 +159,13 @@ def test_raw_output_of_every_aws_example_reads_back_to_the_same_records() -> Non
     exported = raw_text(original, list(formats))
     again, again_formats = parse_text(exported)
     assert again_formats == formats
-    assert again.drop("_row_id", strict=False).equals(original.drop("_row_id", strict=False))
+    # Raw output groups records by format, keeping their order within each format.
+    for index in range(len(formats)):
+        back = again.filter(pl.col(FORMAT_INDEX) == index).drop("_row_id", strict=False)
+        assert back.equals(
+            original.filter(pl.col(FORMAT_INDEX) == index).drop("_row_id", strict=False)
+        )
+    assert again.height == original.height
 
 
 def test_raw_lines_keep_row_order_across_many_alternating_formats(
@@ -268,6 +289,56 @@ def test_export_refuses_to_overwrite_without_permission(tmp_path: Path) -> None:
     assert target.read_text() == "keep me\n"
     export.export(frame_of([v2_row()]), FORMATS, target, "raw", overwrite=True)
     assert target.read_text().startswith("2 123456789010 eni-1 ")
+
+
+def test_export_writes_through_a_symlink_to_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "flows.log"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "latest.log"
+    link.symlink_to(real)
+    with pytest.raises(ExportError, match="file exists"):
+        export.export(frame_of([v2_row()]), FORMATS, link, "raw")
+    result = export.export(frame_of([v2_row()]), FORMATS, link, "raw", overwrite=True)
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text().startswith("2 123456789010 eni-1 ")
+    assert result.path == real
+    # A new file at the link's target is created the same way, and nothing is left behind.
+    assert sorted(p.name for p in real.parent.iterdir()) == ["flows.log"]
+
+
+def test_export_refuses_a_link_that_points_nowhere(tmp_path: Path) -> None:
+    link = tmp_path / "latest.log"
+    link.symlink_to(tmp_path / "gone.log")
+    with pytest.raises(ExportError, match=r"symbolic link to .*gone\.log, which does not exist"):
+        export.export(frame_of([v2_row()]), FORMATS, link, "raw", overwrite=True)
+    assert link.is_symlink() and not (tmp_path / "gone.log").exists()
+
+
+def test_export_never_replaces_a_fifo_socket_or_device(tmp_path: Path) -> None:
+    import socket
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with socket.socket(socket.AF_UNIX) as server:
+        sock = tmp_path / "sock"
+        server.bind(str(sock))
+        for path, what in (
+            (fifo, "a named pipe (FIFO)"),
+            (sock, "a socket"),
+            (Path("/dev/null"), "a device"),
+        ):
+            for overwrite in (False, True):
+                with pytest.raises(ExportError) as refused:
+                    export.export(frame_of([v2_row()]), FORMATS, path, "raw", overwrite=overwrite)
+                assert str(refused.value) == (
+                    f"cannot export to {path}: it is {what}, not a regular file"
+                )
+        assert stat.S_ISFIFO(fifo.lstat().st_mode) and stat.S_ISSOCK(sock.lstat().st_mode)
+    # The check the app makes before offering to replace a file says the same.
+    with pytest.raises(ExportError, match="it is a device"):
+        export.check_target("/dev/full", overwrite=True)
+    assert export.check_target(tmp_path / "new.csv", overwrite=False) == tmp_path / "new.csv"
 
 
 def test_export_names_a_missing_directory(tmp_path: Path) -> None:

@@ -107,6 +107,12 @@ def error_of(text: str, fields: tuple[str, ...] = FIELDS_USED) -> FilterError:
         ("bytes>=180", [0, 1]),
         ("bytes >= 180", [0, 1]),
         ("tcp-flags=2", [0]),
+        ("tcp-flags=syn", [0]),
+        ("tcp_flags=SYN-ACK-FIN", [1]),
+        ("tcp-flags=syn+ack+fin", [1]),
+        ("tcp-flags=fin,syn", [0]),
+        ("tcp-flags!=syn", [1, 2, 3, 4]),
+        ("tcp-flags>syn-ack", [1]),
         ("version=5", [0, 1, 2, 3, 4]),
     ],
 )
@@ -359,6 +365,13 @@ def test_fields_in_expands_shorthands_and_aliases() -> None:
         ("protocol=300", "'300' is not a protocol name or number", 9, 3),
         ("bytes=lots", "'lots' is not a number", 6, 4),
         ("tcp-flags=70000", "'70000' is out of range for tcp-flags (0-65535)", 10, 5),
+        (
+            "tcp-flags=syn-ak",
+            "'syn-ak' is not a tcp-flags value (a number, or flag names: syn, ack, fin, rst, "
+            "psh, urg, joined as in syn-ack)",
+            10,
+            6,
+        ),
         ("action=maybe", "'maybe' is not a valid action (ACCEPT, REJECT)", 7, 5),
         ("action=x*", "'x*' matches no action value (ACCEPT, REJECT)", 7, 2),
         ("srcaddr=10.0.0.300", "'10.0.0.300' is not an IP address or CIDR", 8, 10),
@@ -480,9 +493,11 @@ def test_suggest_offers_only_fields_present() -> None:
 
 def test_suggest_completes_values_seen_and_enum_values() -> None:
     assert suggest("action=rej", FIELDS_USED, {})[0] == "action=REJECT"
-    seen = {"dstport": ["22", "443", "3389"], "srcport": ["50123"]}
+    seen = {"dstport": ["22", "443", "3389"], "srcport": ["50123", "5432"]}
     assert suggest("dstport=44", FIELDS_USED, seen)[0] == "dstport=443"
-    assert "port=50123" in suggest("port=501", FIELDS_USED, seen)
+    # A client's ephemeral port is never offered; a named one (postgres) is.
+    assert not [s for s in suggest("port=5", FIELDS_USED, seen) if "50123" in s]
+    assert "port=5432" in suggest("port=54", FIELDS_USED, seen)
     assert suggest("nosuch=1", FIELDS_USED, seen) == []
 
 

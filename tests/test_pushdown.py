@@ -152,6 +152,13 @@ def test_an_or_of_supersets_on_one_field_is_still_pushed() -> None:
     assert not result.exact
 
 
+def test_tcp_flag_names_push_down_as_their_numbers() -> None:
+    for names, number in (("syn", 2), ("syn-ack", 18), ("SYN+ACK+FIN", 19)):
+        by_name = pushed(f"tcp-flags={names}", CUSTOM_FORMAT)
+        assert by_name == pushed(f"tcp-flags={number}", CUSTOM_FORMAT)
+        assert by_name is not None and f"tcp_flags = {number}" in by_name
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
@@ -375,7 +382,8 @@ def equality_value(name: str) -> st.SearchStrategy[str]:
         wild = [pool[0][:5] + "*", "*" + pool[0][-2:], pool[0][:3] + "*" + pool[0][-1:], "*a*"]
         return st.sampled_from([*pool, *wild, "-"])
     numbers = [str(v) for v in POOLS[name]]
-    one = st.sampled_from([*numbers, "-"])
+    names = ["syn", "SYN-ACK", "syn-ack-fin", "fin+syn"] if name == "tcp-flags" else []
+    one = st.sampled_from([*numbers, *names, "-"])
     if spec.kind is FieldKind.TIMESTAMP:
         return one
     low_high = st.tuples(st.sampled_from(numbers), st.sampled_from(numbers)).map(

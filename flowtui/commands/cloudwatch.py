@@ -12,6 +12,7 @@ from typing import TextIO
 import polars as pl
 
 from flowtui.commands.connection import (
+    ensure_reachable,
     open_connection,
     print_notices,
     source_errors,
@@ -31,15 +32,21 @@ from flowtui.core.filter.syntax import FilterError
 from flowtui.core.formats import LogFormat
 from flowtui.core.ingest import Ingestor
 from flowtui.core.pushdown import to_filter_pattern
-from flowtui.core.query import Query, TimeRange
+from flowtui.core.query import Query, TimeRange, TimeRangeError, check_time_range
 from flowtui.core.store import RecordStore
+from flowtui.core.wording import counted
 from flowtui.errors import UserError
-from flowtui.sources.aws import AwsConnection
+from flowtui.sources.aws import AccessDeniedError, AwsConnection, NotFoundError
 from flowtui.sources.coverage import flow_log_notices, group_notices
 from flowtui.sources.ec2 import shared_lookups
 from flowtui.sources.fetch import fetch
 from flowtui.sources.find import find
-from flowtui.sources.log_groups import list_log_groups, list_streams, resolve_group
+from flowtui.sources.log_groups import (
+    LogGroupInfo,
+    list_log_groups,
+    list_streams,
+    resolve_group,
+)
 from flowtui.sources.ratelimit import SYSTEM_CLOCK, RateLimiter
 from flowtui.sources.tail import Tailer
 
@@ -181,6 +188,8 @@ class _BatchPrinter:
             return
         formats = self.store.snapshot().formats
         if output == "raw":
+            if not self.args.follow:
+                return  # written whole at the end: grouped by format, one header per format
             from flowtui.core.export import write_raw
 
             self.previous = write_raw(frame, formats, sys.stdout, previous=self.previous)
@@ -192,13 +201,28 @@ class _BatchPrinter:
 def run_cloudwatch_query(args: argparse.Namespace) -> int:
     if getattr(args, "query_view", None):
         _apply_view(args)
-    conn, limiter = open_connection(args)
-    group = args.query_group
+    _check_filter(args.filter)  # before connecting: a typo costs no API call
     now_s = int(time.time())
     view_range: TimeRange | None = getattr(args, "view_time_range", None)
-    time_range = view_range or time_range_from(args.since, args.until, now_s)
+    requested = view_range or time_range_from(args.since, args.until, now_s)
+    conn, limiter = open_connection(args)
+    group = args.query_group
     with source_errors():
         formats = group_formats(conn, limiter, group)
+        ensure_reachable(conn, limiter)
+        time_range = _range_to_load(conn, limiter, group, requested, now_s * 1000)
+        _check_streams(conn, limiter, group, args.stream)
+    if args.stats and getattr(args, "engine", "local") != "local":
+        from flowtui.commands.insights import Target, choose_engine, print_insights_stats
+
+        with source_errors():
+            name = resolve_group(conn, limiter, group).name
+        target = Target(conn, limiter, [name], time_range, now_s * 1000)
+        with source_errors():
+            engine = choose_engine(args, target)
+        if engine == "insights":
+            print_insights_stats(args, target, formats, sys.stdout)
+            return 0
     printer = _BatchPrinter(args, formats)
     query = Query(
         group=group,
@@ -207,7 +231,11 @@ def run_cloudwatch_query(args: argparse.Namespace) -> int:
         filter_text=args.filter,
         pushdown_pattern=_pushdown(args.filter, formats, now_s),
     )
-    tailer = Tailer(conn, limiter, query, printer, SYSTEM_CLOCK) if args.follow else None
+    tailer = None
+    if args.follow:
+        # Follow prints what arrives from the range's start on, never the lookback before it.
+        start_ms = time_range.start_ms
+        tailer = Tailer(conn, limiter, query, printer, SYSTEM_CLOCK, not_before_ms=start_ms)
 
     def on_batch(batch: EventBatch) -> None:
         if tailer is not None:
@@ -236,8 +264,79 @@ def _finish(printer: _BatchPrinter, args: argparse.Namespace) -> None:
         print_stats(printer.select(snapshot.frame(), snapshot.fields), args, sys.stdout)
     elif (args.output or "jsonl") == "count":
         sys.stdout.write(f"{printer.count}\n")
+    elif args.output == "raw" and not args.follow:
+        snapshot = printer.store.snapshot()
+        frame = printer.select(snapshot.frame(), snapshot.fields)
+        write_rows(frame, snapshot.formats, "raw", False, sys.stdout)
     if printer.store.malformed_count:
-        sys.stderr.write(f"{printer.store.malformed_count} malformed line(s) skipped\n")
+        skipped = counted(printer.store.malformed_count, "malformed line")
+        sys.stderr.write(f"{skipped} skipped\n")
+
+
+def _check_filter(text: str) -> None:
+    if text:
+        try:
+            parse_filter(text)
+        except FilterError as error:
+            raise filter_problem(error) from None
+
+
+def group_info(conn: AwsConnection, limiter: RateLimiter, group: str) -> LogGroupInfo | None:
+    """The group's retention and creation time; None when they cannot be read (a group shared
+    from another account, no logs:DescribeLogGroups). NotFoundError when it does not exist."""
+    ref = resolve_group(conn, limiter, group)
+    if ref.identifier:
+        return None
+    try:
+        infos = list_log_groups(conn, limiter, prefix=ref.name)
+    except AccessDeniedError:
+        return None
+    info = next((info for info in infos if info.name == ref.name), None)
+    if info is None:
+        raise NotFoundError(f"log group {ref.name} does not exist in region {conn.region}")
+    return info
+
+
+def _range_to_load(
+    conn: AwsConnection, limiter: RateLimiter, group: str, requested: TimeRange, now_ms: int
+) -> TimeRange:
+    """The requested range, checked against what the group can hold (core's
+    check_time_range), with its start fixed so that the fetch and the tail agree on it."""
+    info = group_info(conn, limiter, group)
+    try:
+        checked = check_time_range(
+            requested,
+            now_ms,
+            retention_days=info.retention_days if info else None,
+            created_ms=info.creation_time_ms if info else None,
+        )
+    except TimeRangeError as error:
+        raise UserError(str(error)) from None
+    if checked.note:
+        sys.stderr.write(f"note: {checked.note}\n")
+    start_ms, _ = checked.time_range.resolve(now_ms)
+    return TimeRange.between(start_ms, checked.time_range.end_ms)
+
+
+def _check_streams(
+    conn: AwsConnection, limiter: RateLimiter, group: str, streams: list[str]
+) -> None:
+    """A stream that does not exist is an error, as a group that does not exist is."""
+    for stream in streams:
+        try:
+            found = [
+                info.name
+                for info in list_streams(conn, limiter, group, prefix=stream, enrich=False)
+            ]
+        except AccessDeniedError:
+            return  # streams cannot be listed; they are still read by name
+        if stream not in found:
+            hint = f" (did you mean '{found[0]}'?)" if found else ""
+            raise UserError(
+                f"no stream '{stream}' in log group {group}{hint}; "
+                f"`flowtui streams --group {group}` lists them",
+                exit_code=1,
+            )
 
 
 def _pushdown(text: str, formats: list[LogFormat] | None, now_s: int) -> str | None:

@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowtui.commands.connection import open_connection, print_notices, source_errors
+from flowtui.commands.cloudwatch import group_info
+from flowtui.commands.connection import (
+    ensure_reachable,
+    open_connection,
+    print_notices,
+    source_errors,
+)
 from flowtui.sources.ec2 import shared_lookups
 
 
@@ -19,7 +25,10 @@ def run_explain(args: argparse.Namespace) -> int:
     conn, limiter = open_connection(args)
     lookups = shared_lookups(conn, limiter)
     with source_errors():
+        group_info(conn, limiter, args.query_group)  # a wrong --group is an error, as in query
         verdict = explain_line(conn, limiter, args.query_group, args.record, None, lookups=lookups)
+    # The EC2 describes degrade to "not known"; an endpoint that never answered is the reason.
+    ensure_reachable(conn, limiter)
     out = sys.stdout
     if args.output == "json":
         out.write(orjson.dumps(verdict.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -18,6 +18,7 @@ from flowtui.core.ingest import Ingestor, IngestResult
 from flowtui.core.parse import FormatUndetectedError, MalformedLine
 from flowtui.core.store import RecordStore, StoreSnapshot
 from flowtui.core.tabular import csv_to_table, jsonl_to_table, table_to_batch
+from flowtui.core.wording import counted
 from flowtui.errors import UserError
 from flowtui.sources.files import InputError, read_blocks, read_text, sniff
 
@@ -130,5 +131,5 @@ def run_query(args: argparse.Namespace) -> int:
         write_rows(frame, snapshot.formats, args.output or "jsonl", args.decode, out)
     out.flush()
     if store.malformed_count:
-        sys.stderr.write(f"{store.malformed_count} malformed line(s) skipped\n")
+        sys.stderr.write(f"{counted(store.malformed_count, 'malformed line')} skipped\n")
     return 0

@@ -125,6 +125,10 @@ class Settings:
     lookback_minutes: int = 15
     default_time_range: str = "1h"
     mouse: bool = True
+    #: Above this estimated price (USD) an Insights query needs a confirmation.
+    insights_confirm_usd: float = 1.0
+    #: Insights queries flowtui runs at once at most (the account's limit is shared).
+    insights_max_queries: int = 10
     #: One line per thing in config.json that was ignored, and why.
     problems: tuple[str, ...] = ()
 
@@ -176,6 +180,12 @@ def _check_time_range(value: object) -> str:
     return value.strip()
 
 
+def _check_price(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    raise ValueError("must be a price in USD, zero or more")
+
+
 def _check_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -190,6 +200,8 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "lookback_minutes": _check_minutes,
     "default_time_range": _check_time_range,
     "mouse": _check_bool,
+    "insights_confirm_usd": _check_price,
+    "insights_max_queries": _check_positive_int,
 }
 
 

@@ -8,6 +8,7 @@ str for text, enums and addresses, None for '-'.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -124,6 +125,24 @@ def explain_log_status(value: str | None) -> str:
     if value is None:
         return _NOT_RECORDED
     return _LOG_STATUSES.get(value, f"Unknown log status {value!r}")
+
+
+#: TCP flag bits by name, for filters. AWS reports FIN, SYN, RST and SYN-ACK (SYN|ACK = 18);
+#: the other bits are named too, so that any value can be written by name.
+TCP_FLAG_BITS = {"fin": 1, "syn": 2, "rst": 4, "psh": 8, "ack": 16, "urg": 32}
+_FLAG_JOINERS = re.compile(r"[-+]")
+
+
+def tcp_flags_value(text: str) -> int | None:
+    """The tcp-flags value that names stand for: "syn" 2, "syn-ack" (or "syn+ack") 18,
+    "syn-ack-fin" 19, in any case; None when a part is not a flag name."""
+    parts = _FLAG_JOINERS.split(text.strip().lower())
+    if not all(part in TCP_FLAG_BITS for part in parts):
+        return None
+    value = 0
+    for part in parts:
+        value |= TCP_FLAG_BITS[part]
+    return value
 
 
 def tcp_flag_names(value: int | None) -> list[str]:

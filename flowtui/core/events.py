@@ -64,3 +64,18 @@ def event_id_hash(event_id: str) -> int:
 def content_key_hash(stream: str, timestamp: int, message: str) -> int:
     """A 64-bit identity for events without an id (GetLogEvents, Live Tail)."""
     return _hash64(f"{stream}\x00{timestamp}\x00{message}".encode())
+
+
+def event_id_hashes(event_ids: list[str]) -> list[int]:
+    """`event_id_hash` of each id (one page at a time, without a call per event)."""
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    return [from_bytes(blake2b(i.encode(), digest_size=8).digest(), "little") for i in event_ids]
+
+
+def content_key_hashes(stream: str, timestamps: list[int], messages: list[str]) -> list[int]:
+    """`content_key_hash` of each event of one stream."""
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    return [
+        from_bytes(blake2b(f"{stream}\x00{t}\x00{m}".encode(), digest_size=8).digest(), "little")
+        for t, m in zip(timestamps, messages, strict=True)
+    ]

@@ -5,16 +5,18 @@ Only AWS fields leave the store, plus where a CloudWatch record came from (`log_
 about the source (profile, endpoint, ...) can reach an export.
 
 Raw lines are rebuilt canonically in each record's own format (`_fmt`): single spaces, `-` for
-nulls, IPv4 in dotted quads, IPv6 exactly as read, `start`/`end` in seconds. A header line
-(S3 style) precedes the first record when its format is not the default, and precedes every
-later record whose format differs from the one before, because the parser switches format on
-any header line.
+nulls, IPv4 in dotted quads, IPv6 exactly as read, `start`/`end` in seconds. Records are
+written grouped by format (formats in order of first appearance, rows in their order within
+each), and a header line (S3 style) starts each format's block, except a first block in the
+default format: the parser switches format on any header line, so one header per format
+suffices, where interleaved formats would repeat a header at every change.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import stat
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,7 +200,8 @@ def write_raw(
     progress: Progress | None = None,
     previous: LogFormat | None = None,
 ) -> LogFormat | None:
-    """Raw flow-log lines that flowtui and S3-style readers read back, with header lines.
+    """Raw flow-log lines that flowtui and S3-style readers read back, grouped by format with
+    one header line per format block (see the module docstring).
 
     Returns the format of the last line written; pass it as `previous` when writing the next
     batch of the same output, so that a header line is written only when the format changes.
@@ -206,13 +209,32 @@ def write_raw(
     _check_formats(frame, formats)
     if frame.is_empty():
         return previous
-    marked = _mark_format_runs(frame, formats, previous)
+    grouped = _grouped_by_format(frame, formats, previous)
+    marked = _mark_format_runs(grouped, formats, previous)
     done = 0
     for chunk in _chunks(marked):
         out.write(_raw_text(chunk, formats))
         done += chunk.height
         _report(progress, done, frame.height)
-    return formats[int(frame[FORMAT_INDEX][-1])]
+    return formats[int(grouped[FORMAT_INDEX][-1])]
+
+
+def _grouped_by_format(
+    frame: pl.DataFrame, formats: Sequence[LogFormat], previous: LogFormat | None
+) -> pl.DataFrame:
+    """The rows grouped by format: `previous`'s block first when there is one (it needs no
+    header), then in order of first appearance; row order kept within each block."""
+    canonical = {index: formats.index(log_format) for index, log_format in enumerate(formats)}
+    fmt = pl.col(FORMAT_INDEX).replace_strict(canonical, return_dtype=pl.Int32)
+    order: list[int] = frame.select(fmt).to_series().unique(maintain_order=True).to_list()
+    if len(order) <= 1:
+        return frame
+    before = formats.index(previous) if previous in formats else None
+    if before in order:
+        order.remove(before)
+        order.insert(0, before)
+    rank = {index: position for position, index in enumerate(order)}
+    return frame.sort(fmt.replace_strict(rank, return_dtype=pl.Int32), maintain_order=True)
 
 
 # --- JSON Lines ------------------------------------------------------------------------------
@@ -325,18 +347,57 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-def _check_target(path: Path, overwrite: bool) -> None:
-    directory = path.parent
+def check_target(path: Path | str, overwrite: bool) -> Path:
+    """The regular file an export to `path` writes, or ExportError saying why not.
+
+    A symbolic link is written through: the file it points to is replaced (atomically), the
+    link stays. Never replaced: a directory, a device (`/dev/full`), a named pipe, a socket, a
+    link that points nowhere; nor an existing file without `overwrite`. A caller about to ask
+    "replace it?" calls this with `overwrite=True` first, so it never offers what it refuses.
+    """
+    given = Path(path).expanduser()
+    target = given
+    if given.is_symlink():
+        try:
+            target = given.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise ExportError(
+                f"cannot export to {given}: it is a symbolic link to {os.readlink(given)}, "
+                "which does not exist"
+            ) from None
+    directory = target.parent
     if not directory.exists():
-        raise ExportError(f"cannot export to {path}: directory {directory} does not exist")
+        raise ExportError(f"cannot export to {given}: directory {directory} does not exist")
     if not directory.is_dir():
-        raise ExportError(f"cannot export to {path}: {directory} is not a directory")
-    if path.is_dir():
-        raise ExportError(f"cannot export to {path}: it is a directory")
-    if path.exists() and not overwrite:
-        raise ExportError(f"cannot export to {path}: file exists")
+        raise ExportError(f"cannot export to {given}: {directory} is not a directory")
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise ExportError(f"cannot export to {given}: {error.strerror or error}") from None
+    if mode is not None:
+        if not stat.S_ISREG(mode):
+            raise ExportError(
+                f"cannot export to {given}: it is {_not_a_file(mode)}, not a regular file"
+            )
+        if not overwrite:
+            raise ExportError(f"cannot export to {given}: file exists")
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise ExportError(f"cannot export to {path}: directory {directory} is not writable")
+        raise ExportError(f"cannot export to {given}: directory {directory} is not writable")
+    return target
+
+
+def _not_a_file(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def _writer(
@@ -373,12 +434,12 @@ def export(
     """Write `frame` to `path` as `kind`, all or nothing (never a half-written file).
 
     `decode` applies to JSON Lines only. The file is created with mode 0600: flow logs reveal
-    a network's layout. ExportError (one line) when the path cannot be written.
+    a network's layout. A symbolic link is written through (`check_target`); the result's
+    `path` is the file written. ExportError (one line) when the path cannot be written.
     """
     if kind not in EXPORT_KINDS:
         raise ExportError(f"unknown export kind '{kind}': choose csv, jsonl or raw")
-    target = Path(path).expanduser()
-    _check_target(target, overwrite)
+    target = check_target(path, overwrite)
     writer = _writer(frame, formats, kind, progress, decode)
     try:
         size = write_atomically(target, writer, overwrite=overwrite)

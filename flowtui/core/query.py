@@ -1,8 +1,10 @@
-"""The query object: the only thing the UI sends back towards a source."""
+"""The query object: the only thing the UI sends back towards a source, and the check that
+its time range can hold records at all (`check_time_range`), shared by the app and the CLI."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +55,66 @@ class Query:
     streams: tuple[str, ...] = field(default=())
     filter_text: str = ""
     pushdown_pattern: str | None = None
+
+
+#: CloudWatch Logs refuses a startTime before the epoch.
+EARLIEST_MS = 0
+_DAY_MS = 86_400_000
+#: PutLogEvents accepts events at most 14 days older than their ingestion.
+_MAX_INGESTION_AGE_MS = 14 * _DAY_MS
+
+
+class TimeRangeError(ValueError):
+    """A time range that cannot hold any record; the message says why, in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRange:
+    """The range to load; `note` says how it was narrowed (None when it was used as given)."""
+
+    time_range: TimeRange
+    note: str | None = None
+
+
+def check_time_range(
+    time_range: TimeRange,
+    now_ms: int,
+    *,
+    retention_days: int | None = None,
+    created_ms: int | None = None,
+) -> CheckedRange:
+    """Validate a range before loading it: TimeRangeError when it is empty or ends before the
+    oldest record the group can hold; otherwise the range with its start clamped to that oldest
+    moment (the epoch, the group's retention, 14 days before its creation). A relative range
+    stays relative, so a saved view still means "the last N" tomorrow.
+    """
+    start, end = time_range.resolve(now_ms)
+    if end <= start:
+        raise TimeRangeError(
+            f"the time range is empty: it starts at {_iso(start)} and ends at {_iso(end)}"
+        )
+    oldest, why = EARLIEST_MS, "1970, the earliest time CloudWatch Logs accepts"
+    if created_ms is not None and created_ms - _MAX_INGESTION_AGE_MS > oldest:
+        oldest = created_ms - _MAX_INGESTION_AGE_MS
+        why = f"14 days before the log group was created on {_iso(created_ms)}"
+    if retention_days is not None and now_ms - retention_days * _DAY_MS > oldest:
+        oldest = now_ms - retention_days * _DAY_MS
+        days = "1 day" if retention_days == 1 else f"{retention_days} days"
+        why = f"the log group keeps records for {days}"
+    if end <= oldest:
+        raise TimeRangeError(
+            f"the time range ends at {_iso(end)}, before any record the log group can hold ({why})"
+        )
+    if start >= oldest:
+        return CheckedRange(time_range)
+    note = f"loading from {_iso(oldest)}: {why}"
+    if time_range.is_relative:
+        return CheckedRange(TimeRange.last(max(1, (now_ms - oldest) // 1000)), note)
+    return CheckedRange(TimeRange.between(oldest, time_range.end_ms), note)
+
+
+def _iso(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        return "a time outside the calendar" if ms > 0 else "a time before the year 1"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 from flowtui.demo.flow_logs import (
     CREATED_GROUPS,
@@ -19,10 +20,18 @@ from flowtui.demo.flow_logs import (
     DemoFlowLog,
     create_flow_logs,
     create_log_groups,
-    flow_logs_role_arn,
     synthetic_flow_logs,
 )
-from flowtui.demo.vpc import DemoEni, DemoNetwork, DemoSubnet, create_network, synthetic_network
+from flowtui.demo.roles import create_roles, iam_client
+from flowtui.demo.staging import create_staging, synthetic_staging
+from flowtui.demo.vpc import (
+    DemoEni,
+    DemoNetwork,
+    DemoSubnet,
+    create_network,
+    made_up_id,
+    synthetic_network,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +63,7 @@ class DemoAccount:
 
     def flow_logs_covering(self, eni: DemoEni) -> tuple[DemoFlowLog, ...]:
         """The delivering flow logs that record this ENI (through it, its subnet or the VPC)."""
-        resources = {eni.id, eni.subnet_id, self.vpc_id}
+        resources = {eni.id, eni.subnet_id, self.subnet(eni.subnet_id).vpc_id or self.vpc_id}
         return tuple(f for f in self.flow_logs if f.delivering and f.resource_id in resources)
 
 
@@ -65,11 +74,10 @@ def build_demo_account(
     from flowtui.demo.server import ec2_client, logs_client
 
     ec2 = ec2_client(endpoint_url, region)
-    network = create_network(ec2, now)
+    network = _with_staging(create_network(ec2, now), create_staging(ec2))
     create_log_groups(logs_client(endpoint_url, region))
-    flow_logs = create_flow_logs(
-        ec2, network.resource_ids(), flow_logs_role_arn(network.account_id)
-    )
+    create_roles(iam_client(endpoint_url, region), network.account_id, region)
+    flow_logs = create_flow_logs(ec2, network.resource_ids(), network.account_id)
     return _account(network, flow_logs, region)
 
 
@@ -79,7 +87,18 @@ def synthetic_account(
     """The blueprint with made-up ids, for generating records without an endpoint."""
     rng = random.Random(seed)
     network = synthetic_network(region, rng, created_at)
-    return _account(network, synthetic_flow_logs(network.resource_ids(), rng), region)
+    flow_logs = synthetic_flow_logs(network.resource_ids(), rng)
+    # Its own generator, so the staging host leaves every other made-up id as it was.
+    staging_ids = partial(made_up_id, random.Random(seed + 1))
+    az_id = network.subnets[0].az_id
+    network = _with_staging(network, synthetic_staging(region, az_id, staging_ids))
+    return _account(network, flow_logs, region)
+
+
+def _with_staging(network: DemoNetwork, staging: tuple[str, DemoSubnet, DemoEni]) -> DemoNetwork:
+    """The network plus the staging VPC's subnet and host (no flow log captures them)."""
+    _, subnet, eni = staging
+    return replace(network, subnets=(*network.subnets, subnet), enis=(*network.enis, eni))
 
 
 def _account(network: DemoNetwork, flow_logs: tuple[DemoFlowLog, ...], region: str) -> DemoAccount:

@@ -102,6 +102,8 @@ class FaultInjector:
     error_every: dict[str, tuple[int, int]] = field(default_factory=dict)
     reset_every: dict[str, int] = field(default_factory=dict)
     denied: set[str] = field(default_factory=set)
+    #: Calls of an action that pass before its deny / fail rule applies.
+    rule_after: dict[str, int] = field(default_factory=dict)
     latency_s: float = 0.0
     max_calls_per_s: float | None = None
     page_cap_bytes: int | None = None
@@ -118,12 +120,17 @@ class FaultInjector:
         """Answer every `every`-th call of `action` with ThrottlingException."""
         self.throttle_every[action] = every
 
-    def fail(self, action: str, every: int, status: int = 500) -> None:
+    def fail(self, action: str, every: int, status: int = 500, *, after: int = 0) -> None:
+        """Answer every `every`-th call of `action` with HTTP `status`, once `after` calls
+        have passed (a failure in the middle of a fetch)."""
         self.error_every[action] = (every, status)
+        self.rule_after[action] = after
 
-    def deny(self, action: str) -> None:
-        """Answer every call of `action` as AWS does without the IAM permission."""
+    def deny(self, action: str, *, after: int = 0) -> None:
+        """Answer every call of `action` as AWS does without the IAM permission, once
+        `after` calls have passed."""
         self.denied.add(action)
+        self.rule_after[action] = after
 
     def reset_connections(self, action: str, every: int) -> None:
         self.reset_every[action] = every
@@ -145,6 +152,7 @@ class FaultInjector:
             self.error_every.clear()
             self.reset_every.clear()
             self.denied.clear()
+            self.rule_after.clear()
             self.latency_s = 0.0
             self.max_calls_per_s = None
             self.page_cap_bytes = None
@@ -199,9 +207,13 @@ class FaultInjector:
                 fault = _Fault.RESET
             elif self._over_rate(now) or _every(self.throttle_every.get(action), count):
                 fault = _Fault.THROTTLE
-            elif action in self.denied:
+            elif action in self.denied and count > self.rule_after.get(action, 0):
                 fault = _Fault.DENY
-            elif (rule := self.error_every.get(action)) and _every(rule[0], count):
+            elif (
+                (rule := self.error_every.get(action))
+                and count > self.rule_after.get(action, 0)
+                and _every(rule[0], count)
+            ):
                 fault = _Fault.ERROR
             elif _every(self.reset_every.get(action), count):
                 fault = _Fault.RESET

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowtui.core.formats import DEFAULT_FORMAT, LogFormat, parse_format
+from flowtui.demo.roles import BROKEN_ROLE, GOOD_ROLE, MISTRUSTING_ROLE, role_arn
 from flowtui.demo.vpc import made_up_id, name_tags
 
 if TYPE_CHECKING:
@@ -49,8 +50,12 @@ class DemoFlowLog:
     log_format: LogFormat
     resource_id: str
     traffic_type: str
-    #: False when delivery fails (DeliverLogsStatus FAILED): it writes no records.
+    #: False when delivery fails (its group is missing, or its role cannot deliver): it
+    #: writes no records.
     delivering: bool
+    #: When it was created, for one created while the demo runs: it records windows from then
+    #: on. None: from the beginning.
+    since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,8 @@ class _FlowLogPlan:
     log_format: LogFormat
     resource: str  # "vpc", a subnet name or an ENI name
     traffic_type: str
+    #: The role it delivers with (`flowtui.demo.roles`): only GOOD_ROLE can deliver.
+    role: str = GOOD_ROLE
 
 
 _FLOW_LOGS: tuple[_FlowLogPlan, ...] = (
@@ -70,6 +77,9 @@ _FLOW_LOGS: tuple[_FlowLogPlan, ...] = (
     _FlowLogPlan("nat-gateway-v5", APP_GROUP, V5_FORMAT, "nat-gateway", "ALL"),
     _FlowLogPlan("alb-accepted-v5", APP_GROUP, V5_FORMAT, "alb-a", "ACCEPT"),
     _FlowLogPlan("bastion-audit", MISSING_GROUP, DEFAULT_FORMAT, "bastion", "ALL"),
+    # Their groups exist, but their roles cannot deliver: `flowtui doctor` says why.
+    _FlowLogPlan("web-2-audit", APP_GROUP, V5_FORMAT, "web-2", "ALL", role=BROKEN_ROLE),
+    _FlowLogPlan("dns-audit", APP_GROUP, V5_FORMAT, "dns-1", "ALL", role=MISTRUSTING_ROLE),
 )
 
 #: The groups the demo creates (MISSING_GROUP is left out on purpose).
@@ -86,16 +96,11 @@ def create_log_groups(logs: CloudWatchLogsClient) -> None:
         logs.put_retention_policy(logGroupName=group, retentionInDays=14)
 
 
-def flow_logs_role_arn(account_id: str) -> str:
-    """The role the flow logs deliver with (moto does not check it exists)."""
-    return f"arn:aws:iam::{account_id}:role/flowtui-demo-flow-logs"
-
-
 def create_flow_logs(
-    ec2: EC2Client, resources: Mapping[str, str], role_arn: str
+    ec2: EC2Client, resources: Mapping[str, str], account_id: str
 ) -> tuple[DemoFlowLog, ...]:
     """Create the planned flow logs on the named resources; returns what was created."""
-    return tuple(_create_flow_log(ec2, plan, resources, role_arn) for plan in _FLOW_LOGS)
+    return tuple(_create_flow_log(ec2, plan, resources, account_id) for plan in _FLOW_LOGS)
 
 
 def _resource_type(resource_id: str) -> str:
@@ -104,7 +109,7 @@ def _resource_type(resource_id: str) -> str:
 
 
 def _create_flow_log(
-    ec2: EC2Client, plan: _FlowLogPlan, resources: Mapping[str, str], role_arn: str
+    ec2: EC2Client, plan: _FlowLogPlan, resources: Mapping[str, str], account_id: str
 ) -> DemoFlowLog:
     resource_id = resources[plan.resource]
     spec: dict[str, Any] = {
@@ -113,7 +118,7 @@ def _create_flow_log(
         "TrafficType": plan.traffic_type,
         "LogDestinationType": "cloud-watch-logs",
         "LogGroupName": plan.group,
-        "DeliverLogsPermissionArn": role_arn,
+        "DeliverLogsPermissionArn": role_arn(account_id, plan.role),
         "MaxAggregationInterval": 60,
         "TagSpecifications": name_tags("vpc-flow-log", plan.name),
     }
@@ -128,7 +133,8 @@ def _create_flow_log(
         log_format=parse_format(described["LogFormat"]),
         resource_id=resource_id,
         traffic_type=plan.traffic_type,
-        delivering=described["DeliverLogsStatus"] == "SUCCESS",
+        # moto reports SUCCESS whatever the role: the demo knows its roles.
+        delivering=described["DeliverLogsStatus"] == "SUCCESS" and plan.role == GOOD_ROLE,
     )
 
 
@@ -147,7 +153,7 @@ def synthetic_flow_logs(
             log_format=plan.log_format,
             resource_id=resources[plan.resource],
             traffic_type=plan.traffic_type,
-            delivering=plan.group in CREATED_GROUPS,
+            delivering=plan.group in CREATED_GROUPS and plan.role == GOOD_ROLE,
         )
         for plan in _FLOW_LOGS
     )

@@ -76,7 +76,7 @@ def eni_constants(account: DemoAccount, eni: DemoEni) -> dict[str, str]:
     return {
         "account-id": account.account_id,
         "interface-id": eni.id,
-        "vpc-id": account.vpc_id,
+        "vpc-id": subnet.vpc_id or account.vpc_id,
         "subnet-id": subnet.id,
         "instance-id": eni.instance_id or "-",
         "region": account.region,

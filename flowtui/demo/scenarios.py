@@ -358,6 +358,35 @@ def _blocked_ipv6_egress(c: Cast, rng: random.Random) -> Connection | None:
     return Connection(6, [leg], forward_volume=_PROBE)
 
 
+def staging_egress(c: Cast, rng: random.Random) -> Connection | None:
+    """The staging host (its own VPC) fetches over HTTPS or asks a public resolver.
+
+    Drawn apart from SCENARIOS (`flowtui.demo.traffic`), so that the host changes nothing of
+    the rest of the demo's traffic. None when the account has no staging host.
+    """
+    if not any(eni.role is EniRole.STAGING for eni in c.enis):
+        return None
+    host = c.pick(rng, EniRole.STAGING)
+    here, port = c.address(host), _ephemeral(rng)
+    if rng.random() < 0.3:
+        resolver = rng.choice(_PUBLIC_RESOLVERS)
+        return Connection(
+            17,
+            [Leg(host, here, resolver, port, 53, egress=True, path="8")],
+            [Leg(host, resolver, here, 53, port, egress=False)],
+            _QUERY,
+            _ANSWER,
+        )
+    remote, service = rng.choice(c.pools.egress)
+    return Connection(
+        6,
+        [Leg(host, here, remote, port, 443, egress=True, path="8", dst_service=service)],
+        [Leg(host, remote, here, 443, port, egress=False, src_service=service)],
+        _HTTP_REQUEST,
+        _HTTP_RESPONSE,
+    )
+
+
 Scenario = Callable[[Cast, random.Random], "Connection | None"]
 
 #: Each scenario with its relative weight: how often the generator draws it.

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TextIO
 
 from flowtui.demo.account import DemoAccount, build_demo_account
+from flowtui.demo.follow import follow_flow_logs
 from flowtui.demo.server import DEMO_CREDENTIALS, EmbeddedEndpoint, logs_client
 from flowtui.demo.traffic import TrafficGenerator
 from flowtui.demo.writer import TrafficWriter, backfill
@@ -82,7 +84,12 @@ def start_demo(
         generator = TrafficGenerator(account, seed=seed, rate=rate)
         client = logs_client(endpoint.url, region, validate_parameters=False)
         hours = history_hours(rate)
-        writer = TrafficWriter(client, generator, since=backfill(client, generator, hours))
+        writer = TrafficWriter(
+            client,
+            generator,
+            since=backfill(client, generator, hours),
+            follow=partial(follow_flow_logs, endpoint.url, generator),
+        )
         writer.start()
     except BaseException:
         endpoint.stop()

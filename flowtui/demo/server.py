@@ -6,6 +6,9 @@ its request log never reaches the terminal. The child keeps its stdin pipe open 
 when the parent closes it (`stop()`) or dies, even by SIGKILL, the child shuts down, so it is
 never orphaned.
 
+The child answers CloudWatch Logs Insights (StartQuery, GetQueryResults, StopQuery,
+DescribeQueries) with `flowtui.demo.insights`, which evaluates the queries flowtui emits.
+
 Run as `python -m flowtui.demo.server` this module is the child; nothing else should run it.
 """
 
@@ -291,6 +294,9 @@ def _serve(argv: list[str]) -> None:
     if not args.log_requests:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
+    from flowtui.demo.insights.service import install as install_insights
+
+    install_insights()  # Logs Insights beyond moto's: filter, parse, stats, statuses, StopQuery
     app: Any = DomainDispatcherApplication(create_backend_app)
     if args.middleware:
         app = _load_middleware(args.middleware)(app)

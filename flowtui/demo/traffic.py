@@ -24,15 +24,23 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from operator import itemgetter
 from typing import TypeVar
 
 from flowtui.core.formats import LogFormat
 from flowtui.demo.account import DemoAccount, synthetic_account
+from flowtui.demo.flow_logs import DemoFlowLog
 from flowtui.demo.records import Observation, Renderer, eni_constants
-from flowtui.demo.scenarios import SCENARIOS, AddressPools, Cast, Connection, Leg
+from flowtui.demo.scenarios import (
+    SCENARIOS,
+    AddressPools,
+    Cast,
+    Connection,
+    Leg,
+    staging_egress,
+)
 from flowtui.demo.vpc import DemoEni
 
 Event = tuple[int, str]  # (timestamp in ms, message)
@@ -83,6 +91,7 @@ def _unit(*parts: int) -> float:
 
 # Salts that keep the independent per-(ENI, window) draws apart.
 _SALT_IDLE, _SALT_SKIP, _SALT_LATE, _SALT_DELAY, _SALT_WINDOW, _SALT_POOLS = range(1, 7)
+_SALT_STAGING = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +100,12 @@ class _Sink:
 
     group: str
     stream: str
+    #: The flow log's salt: its position among the flow logs the generator has seen.
     flow_log: int
     accepted_only: bool
     render: Renderer
+    #: It records windows starting at or after this time (None: all).
+    since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +142,8 @@ class TrafficGenerator:
         self.rate = rate
         self._enis = account.enis
         self._cast = Cast(account.enis, AddressPools(random.Random(_key(seed, _SALT_POOLS))))
+        # Stable per flow log, so following a creation or deletion moves no other delivery.
+        self._salts = {flow_log.id: i for i, flow_log in enumerate(account.flow_logs)}
         self._sinks = [self._sinks_of(eni) for eni in self._enis]
         self._weights = [max(1, len(sinks)) for sinks in self._sinks]
         self._flow_cache: dict[int, dict[int, list[Observation]]] = {}
@@ -158,6 +172,17 @@ class TrafficGenerator:
             events.sort(key=itemgetter(0))
         return dict(streams)
 
+    def set_flow_logs(
+        self, flow_logs: tuple[DemoFlowLog, ...], group_names: tuple[str, ...]
+    ) -> None:
+        """Follow flow logs created or deleted while the demo runs (`flowtui.demo.follow`).
+
+        The traffic itself does not change; what is recorded, and where, does.
+        """
+        self.account = replace(self.account, flow_logs=flow_logs, group_names=group_names)
+        self._sinks = [self._sinks_of(eni) for eni in self._enis]
+        self._batch_cache.clear()
+
     # -- windows
 
     def _sinks_of(self, eni: DemoEni) -> list[_Sink]:
@@ -166,9 +191,10 @@ class TrafficGenerator:
             _Sink(
                 group=flow_log.group,
                 stream=f"{eni.id}-all",
-                flow_log=self.account.flow_logs.index(flow_log),
+                flow_log=self._salts.setdefault(flow_log.id, len(self._salts)),
                 accepted_only=flow_log.traffic_type == "ACCEPT",
                 render=Renderer(flow_log.log_format, constants),
+                since=flow_log.since,
             )
             for flow_log in self.account.flow_logs_covering(eni)
         ]
@@ -190,6 +216,8 @@ class TrafficGenerator:
         window_end = (window + 1) * WINDOW_SECONDS
         for eni, observations in self._window_observations(window).items():
             for sink in self._sinks[eni]:
+                if sink.since is not None and window * WINDOW_SECONDS < sink.since:
+                    continue
                 kept = [o for o in observations if not sink.accepted_only or o.action != "REJECT"]
                 if not kept:
                     continue
@@ -260,6 +288,14 @@ class TrafficGenerator:
             for observation in self._observe(connection, window, rng):
                 observed[observation.window].append(observation)
                 records += self._weights[observation.eni]
+        # The staging host's own few connections, from their own generator.
+        staging = random.Random(_key(self.seed, _SALT_STAGING, window))
+        for _ in range(staging.randint(1, 4)):
+            connection = staging_egress(self._cast, staging)
+            if connection is None or not self._fits(connection, window):
+                continue
+            for observation in self._observe(connection, window, staging):
+                observed[observation.window].append(observation)
         self._flow_cache[window] = observed
         return observed
 

@@ -50,6 +50,8 @@ class EniRole(StrEnum):
     DATABASE = "database"
     LOAD_BALANCER = "load-balancer"
     DNS = "dns"
+    #: The staging host (`flowtui.demo.staging`): in its own VPC, no flow log captures it.
+    STAGING = "staging"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,8 @@ class DemoSubnet:
     az_id: str
     acl_id: str
     public: bool
+    #: None: the demo VPC; the staging subnet names its own VPC.
+    vpc_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -128,8 +129,15 @@ class TrafficWriter(threading.Thread):
         since: float,
         *,
         interval: float = 1.0,
+        follow: Callable[[], object] | None = None,
+        follow_every: float = 5.0,
     ) -> None:
+        """`follow` is called every `follow_every` seconds before writing: it brings the
+        generator's flow logs up to date (`flowtui.demo.follow.follow_flow_logs`)."""
         super().__init__(name="flowtui-demo-traffic", daemon=True)
+        self._follow = follow
+        self._follow_every = follow_every
+        self._followed_at = float("-inf")
         self._generator = generator
         self._shipper = _Shipper(client, generator.now)
         self._cursor = since
@@ -155,6 +163,10 @@ class TrafficWriter(threading.Thread):
 
         while not self._stopping.wait(self._interval):
             try:
+                now = time.monotonic()
+                if self._follow is not None and now - self._followed_at >= self._follow_every:
+                    self._followed_at = now
+                    self._follow()
                 self.write_due()
                 self.last_error = None
             except (BotoCoreError, ClientError) as error:

@@ -107,6 +107,13 @@ class _GroupMembers:
 
 
 @dataclass(frozen=True, slots=True)
+class _AccountInterfaces:
+    """Under "account#interfaces": every ENI of the account and region."""
+
+    enis: tuple[EniInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _PrefixList:
     cidrs: tuple[str, ...]
 
@@ -262,10 +269,17 @@ class Ec2Lookups:
         return looked_up
 
     def all_interfaces(self) -> list[EniInfo]:
-        """Every ENI of the account and region (one call per 1,000); [] if unknown."""
-        looked_up = self._with_instance_names(self._describe_interfaces(None, ()) or [])
+        """Every ENI of the account and region (one call per 1,000, then cached like any
+        resource); [] if unknown."""
+        cached = self._get("account#interfaces", _AccountInterfaces)
+        if cached is not None:
+            return list(cached.enis)
+        described = self._describe_interfaces(None, ())
+        looked_up = self._with_instance_names(described or [])
         for eni in looked_up:
             self._put(eni.id, eni)
+        if described is not None:
+            self._put("account#interfaces", _AccountInterfaces(tuple(looked_up)))
         return looked_up
 
     def group_members(self, group_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:

@@ -124,6 +124,8 @@ class FlowLogInfo:
     log_group: str | None
     destination_type: str
     format_error: str | None = None
+    #: The IAM role it delivers with (DeliverLogsPermissionArn); None when not given.
+    role_arn: str | None = None
 
 
 def distinct_formats(flow_logs: Iterable[FlowLogInfo]) -> tuple[LogFormat, ...]:
@@ -191,4 +193,5 @@ def flow_log_info(item: FlowLogTypeDef) -> FlowLogInfo:
         log_group=item.get("LogGroupName") if destination_type == "cloud-watch-logs" else None,
         destination_type=destination_type,
         format_error=problem,
+        role_arn=item.get("DeliverLogsPermissionArn") or None,
     )

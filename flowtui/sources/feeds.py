@@ -17,6 +17,7 @@ from flowtui.core.formats import LogFormat
 from flowtui.core.ingest import Ingestor
 from flowtui.core.query import Query
 from flowtui.core.store import RecordStore
+from flowtui.core.wording import counted
 from flowtui.sources.aws import AwsConnection, OperationCancelled, SourceError
 from flowtui.sources.fetch import FetchProgress, fetch
 from flowtui.sources.ratelimit import SYSTEM_CLOCK, LimiterState, RateLimiter
@@ -43,6 +44,12 @@ class FeedState:
     #: Fraction of the time range fetched (None while unknown).
     progress: float | None = None
     detail: str = ""
+    #: Pages and response bytes the current fetch received, and its time slices.
+    pages: int = 0
+    bytes: int = 0
+    slices: int = 1
+    #: Seconds the fetch probably still needs (from the estimate, else the time fetched).
+    eta_s: float | None = None
 
 
 class LiveFeed:
@@ -80,25 +87,41 @@ class LiveFeed:
         #: whichever thread (fetch or tail) brings it.
         self._delivered = SeenEvents()
         self._closed = False
+        #: The cancel event of a fetch the user stopped (so its end is reported as such).
+        self._user_cancel: threading.Event | None = None
+        #: Where the last load's range started (None before any load).
+        self._loaded_from_ms: int | None = None
         self._unsubscribe = limiter.add_listener(self._limiter_changed)
 
     # --- commands (from any thread) --------------------------------------------------------
 
-    def load(self, query: Query, *, clear: bool) -> None:
+    def load(self, query: Query, *, clear: bool, expected_events: int | None = None) -> None:
         """Fetch `query`'s time range; `clear` replaces the rows (a new range).
 
         The old rows go only when the new fetch brings its first events (or ends with none):
         a fetch that fails first (a refused range, a lost connection) keeps them.
+        `expected_events` (an estimate) gives the time left while fetching.
         """
         self._stop_fetch()
         self._query = query
         cancel = threading.Event()
         self._fetch_cancel = cancel
         thread = threading.Thread(
-            target=self._fetch, args=(query, cancel, clear), name="flowtui-fetch", daemon=True
+            target=self._fetch,
+            args=(query, cancel, clear, expected_events),
+            name="flowtui-fetch",
+            daemon=True,
         )
         self._fetch_thread = thread
         thread.start()
+
+    def cancel_fetch(self) -> bool:
+        """Stop the running fetch and keep what it delivered; False when none was running."""
+        if not self._state.fetching or self._fetch_cancel.is_set():
+            return False
+        self._user_cancel = self._fetch_cancel
+        self._fetch_cancel.set()
+        return True
 
     def follow(self, on: bool) -> None:
         if on and self._tail_thread is None and self._query is not None:
@@ -121,9 +144,26 @@ class LiveFeed:
             self._ingestor = Ingestor(self.store, self._formats)
             self._delivered = SeenEvents()
 
-    def _fetch(self, query: Query, cancel: threading.Event, clear: bool = False) -> None:
-        self._set(fetching=True, fetched=0, events_per_s=0.0, progress=0.0, detail="")
+    def _fetch(
+        self,
+        query: Query,
+        cancel: threading.Event,
+        clear: bool = False,
+        expected_events: int | None = None,
+    ) -> None:
+        self._set(
+            fetching=True,
+            fetched=0,
+            events_per_s=0.0,
+            progress=0.0,
+            detail="",
+            pages=0,
+            bytes=0,
+            slices=1,
+            eta_s=None,
+        )
         start_ms, end_ms = query.time_range.resolve(SYSTEM_CLOCK.now_ms())
+        self._loaded_from_ms = start_ms
         span = max(end_ms - start_ms, 1)
         newest = [start_ms]
         must_clear = [clear]
@@ -140,13 +180,22 @@ class LiveFeed:
 
         def on_progress(progress: FetchProgress) -> None:
             done = min(max((newest[0] - start_ms) / span, 0.0), 1.0)
-            self._set(fetched=progress.events, events_per_s=progress.rate, progress=done)
+            self._set(
+                fetched=progress.events,
+                events_per_s=progress.rate,
+                progress=done,
+                pages=progress.pages,
+                bytes=progress.bytes,
+                slices=progress.slices,
+                eta_s=time_left(progress, done, expected_events),
+            )
 
         try:
             result = fetch(
                 self.conn, self.limiter, query, on_batch, progress=on_progress, cancel=cancel
             )
         except OperationCancelled:
+            self._report_stopped(cancel, self.store.row_count, must_clear[0])
             return
         except SourceError as error:
             self._set(fetching=False, progress=None)
@@ -160,9 +209,25 @@ class LiveFeed:
             return
         if must_clear[0] and not cancel.is_set():
             self._clear_store()
-        if not cancel.is_set():
-            detail = f"{result.events:,} events in {result.calls} calls ({result.method.value})"
-            self._set(fetching=False, progress=1.0, fetched=result.events, detail=detail)
+        if result.cancelled:
+            self._report_stopped(cancel, result.events, must_clear[0])
+        elif not cancel.is_set():
+            events, calls = counted(result.events, "event"), counted(result.calls, "call")
+            detail = f"{events} in {calls} ({result.method.value})"
+            self._set(
+                fetching=False, progress=1.0, fetched=result.events, detail=detail, eta_s=None
+            )
+
+    def _report_stopped(self, cancel: threading.Event, events: int, kept_old: bool) -> None:
+        """A fetch the user stopped says what it kept; one replaced by a new load says nothing."""
+        if self._user_cancel is not cancel:
+            return
+        self._user_cancel = None
+        if kept_old:
+            detail = "loading stopped before any event arrived" + self._kept_note(True)
+        else:
+            detail = f"loading stopped: the {events:,} events loaded so far are kept"
+        self._set(fetching=False, progress=None, eta_s=None, detail=detail)
 
     def _kept_note(self, kept: bool) -> str:
         return "; the rows loaded before are kept" if kept and self.store.row_count else ""
@@ -172,6 +237,11 @@ class LiveFeed:
         self._tail_stop = stop
         with self._write_lock:
             seen = self._delivered.copy()
+        # Follow adds what arrives from the loaded range's start on, never the lookback
+        # before it (records older than the table's range would appear out of nowhere).
+        loaded_from = self._loaded_from_ms
+        if loaded_from is None:
+            loaded_from = query.time_range.resolve(SYSTEM_CLOCK.now_ms())[0]
         self._tailer = Tailer(
             self.conn,
             self.limiter,
@@ -180,6 +250,7 @@ class LiveFeed:
             SYSTEM_CLOCK,
             lookback_s=self._lookback_s,
             seen=seen,
+            not_before_ms=loaded_from,
         )
         thread = threading.Thread(
             target=self._tail, args=(self._tailer, stop), name="flowtui-tail", daemon=True
@@ -266,3 +337,13 @@ class LiveFeed:
             thread.join(timeout_s)
             return not thread.is_alive()
         return True
+
+
+def time_left(progress: FetchProgress, done: float, expected_events: int | None) -> float | None:
+    """Seconds a fetch probably still needs: from the estimated event count when there is one,
+    else from the share of the time range fetched so far; None while nothing is known."""
+    if progress.events and progress.rate > 0 and expected_events:
+        return max(0.0, expected_events - progress.events) / progress.rate
+    if 0 < done < 1:
+        return progress.elapsed_s * (1 - done) / done
+    return None

@@ -15,6 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from flowtui.core.query import Query
+from flowtui.core.wording import counted
 from flowtui.sources.aws import AwsConnection
 from flowtui.sources.fetch import MAX_STREAMS_PER_CALL
 from flowtui.sources.log_groups import StreamInfo, list_streams, name_group, resolve_group
@@ -58,10 +59,8 @@ class FetchEstimate:
         if self.events is None:
             return f"estimate: {scope} ({self.stream_hours:,.0f} stream-hours); event count unknown"
         more = "at least " if self.at_least else "~"
-        return (
-            f"estimate: {more}{self.events:,} events in {more}{self.calls:,} calls "
-            f"(~{_span(self.seconds)}) from {scope}"
-        )
+        events, calls = counted(self.events, "event"), counted(self.calls, "call")
+        return f"estimate: {more}{events} in {more}{calls} (~{_span(self.seconds)}) from {scope}"
 
 
 def estimate_fetch(

@@ -38,6 +38,7 @@ from flowtui.core.netmodel import (
     Subnet,
     Vpc,
 )
+from flowtui.core.never_captured import record_note
 from flowtui.core.parse import FormatRegistry, LineParser
 from flowtui.sources.aws import AwsConnection, SourceError
 from flowtui.sources.ec2 import Ec2Lookups, shared_lookups
@@ -93,7 +94,20 @@ def explain_row(
         flow = FlowFacts.from_record(record)
     except RecordError as exc:
         raise RecordInputError(f"cannot explain the record: {exc}") from None
-    return explain(flow, gather_network(lookups, flow, cancel, refresh=refresh))
+    network = gather_network(lookups, flow, cancel, refresh=refresh)
+    verdict = explain(flow, network)
+    note = record_note(
+        flow.srcaddr,
+        flow.dstaddr,
+        flow.srcport,
+        flow.dstport,
+        flow.protocol,
+        vpc_cidrs=[cidr for vpc in network.vpcs.values() for cidr in vpc.cidrs],
+        subnet_cidrs=[cidr for subnet in network.subnets.values() for cidr in subnet.cidrs],
+    )
+    if note:
+        verdict.steps.append(f"Not logged nearby: {note}")
+    return verdict
 
 
 def parse_record_line(

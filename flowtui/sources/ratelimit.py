@@ -153,6 +153,11 @@ class RateLimiter:
             Failure.SERVER: give_up_server_errors_after_s,
         }
         self._context = context or ErrorContext()
+        #: When the current run of connection failures began (None while calls get answers),
+        #: and whether patience counts from there (one-shot commands) or from each call.
+        self._outage_since: float | None = None
+        self._outage_error: BaseException | None = None
+        self._patience_per_outage = False
         self._lock = threading.Lock()
         self._listeners: list[LimiterListener] = []
         self._calls_by_action: Counter[str] = Counter()
@@ -168,11 +173,19 @@ class RateLimiter:
     def calls_per_s(self) -> float:
         return self._rate
 
-    def set_patience(self, unreachable_s: float) -> None:
+    def set_patience(self, unreachable_s: float, *, per_outage: bool = False) -> None:
         """How long connection failures are retried before a call gives up: long for a live
-        view that should ride out an outage, short for a one-shot command."""
+        view that should ride out an outage, short for a one-shot command.
+
+        With `per_outage`, the time counts from the first failure of the outage, not of each
+        call: once the outage is older than `unreachable_s`, calls give up without trying
+        until one gets an answer, so a command making several calls (some of them optional
+        lookups that degrade quietly) still gives up within `unreachable_s`.
+        """
         with self._lock:
             self._give_up_after_s[Failure.CONNECTION] = unreachable_s
+            self._patience_per_outage = per_outage
+            self._outage_since = self._outage_error = None  # a new command tries afresh
 
     def set_budget(self, calls_per_s: float, burst: float | None = None) -> None:
         if calls_per_s <= 0:
@@ -182,6 +195,12 @@ class RateLimiter:
             self._rate = calls_per_s
             self._burst = burst if burst is not None else max(1.0, calls_per_s)
             self._tokens = min(self._tokens, self._burst)
+
+    @property
+    def budget(self) -> float:
+        """Calls per second this limiter allows."""
+        with self._lock:
+            return self._rate
 
     @property
     def state(self) -> LimiterState:
@@ -222,37 +241,66 @@ class RateLimiter:
         """
         attempt = 0
         failing_since: float | None = None
+        self._give_up_if_out_of_patience()
         while True:
             self._take_token(cancel)
             self._count(action)
+            attempt_started = self._clock.monotonic()
             try:
                 result = fn()
             except (ClientError, BotoCoreError) as exc:
                 failure = classify_failure(exc)
+                if failure != Failure.CONNECTION:
+                    self._outage_since = None  # the endpoint answered
                 if failure is None:
                     self._update(last_error=_short(exc))
                     raise translate_error(
                         exc, action, resource=resource, context=self._context
                     ) from None
                 now = self._clock.monotonic()
-                failing_since = now if failing_since is None else failing_since
+                # From the start of the first failed attempt: a timeout is time spent failing.
+                failing_since = attempt_started if failing_since is None else failing_since
+                if failure == Failure.CONNECTION:
+                    failing_since = self._outage_start(failing_since, exc)
                 limit = self._give_up_after_s.get(failure)
                 if limit is not None and now - failing_since >= limit:
                     raise self._give_up(exc, failure) from None
-                self._back_off(attempt, failure, exc, cancel)
+                # The last retry happens at the limit, not up to a whole backoff after it.
+                remaining = None if limit is None else limit - (now - failing_since)
+                self._back_off(attempt, failure, exc, cancel, at_most_s=remaining)
                 attempt += 1
                 continue
+            self._outage_since = None
             if self._state.throttled or self._state.reconnecting or self._state.waiting_s:
                 self._update(throttled=False, reconnecting=False, waiting_s=0.0)
             else:
                 self._publish()
             return result
 
+    def _outage_start(self, failing_since: float, exc: BaseException) -> float:
+        """When this call's connection failures count from (see `set_patience`)."""
+        with self._lock:
+            if self._outage_since is None:
+                self._outage_since = failing_since
+            self._outage_error = exc
+            return self._outage_since if self._patience_per_outage else failing_since
+
+    def _give_up_if_out_of_patience(self) -> None:
+        with self._lock:
+            since, error = self._outage_since, self._outage_error
+            limit = self._give_up_after_s.get(Failure.CONNECTION)
+            if not self._patience_per_outage or since is None or error is None or limit is None:
+                return
+        if self._clock.monotonic() - since >= limit:
+            raise unreachable_error(error, self._context)
+
     def _give_up(self, exc: BaseException, failure: Failure) -> Exception:
         # reconnecting stays True until a call succeeds: the UI keeps showing the outage.
-        self._update(waiting_s=0.0, last_error=_short(exc))
         if failure == Failure.CONNECTION:
+            # Also when the first attempt already used up the patience (a timeout).
+            self._update(reconnecting=True, waiting_s=0.0, last_error=_short(exc))
             return unreachable_error(exc, self._context)
+        self._update(waiting_s=0.0, last_error=_short(exc))
         return ServiceUnavailableError(
             f"the service keeps failing ({_short(exc)}); try again later"
         )
@@ -263,9 +311,12 @@ class RateLimiter:
         failure: Failure,
         exc: BaseException,
         cancel: threading.Event | None,
+        at_most_s: float | None = None,
     ) -> None:
         ceiling = min(self._backoff_cap_s, self._backoff_base_s * (2**attempt))
         delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        if at_most_s is not None:
+            delay = max(0.0, min(delay, at_most_s))
         throttled = failure == Failure.THROTTLED
         self._update(
             throttled=throttled,

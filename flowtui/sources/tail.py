@@ -19,6 +19,9 @@ costs hundreds of calls at busy rates. The schedule here:
   (L + m + sweep interval) x rate ids: ~200,000 at 200 events/s.
 - No stream filter ("all ENIs") covers streams created after the tail started; selected
   streams are passed by name on each call.
+- `not_before_ms` is where the range being followed starts: the sweep's lookback never
+  delivers an event stamped before it, so following "the last minute" does not first replay
+  the 15 minutes before it. Late arrivals stamped after it are still delivered, once.
 
 Call budget at 200 events/s, ~110-byte records, 1 MB pages (~7,700 events): a sweep reads
 ~(900 + 60 + 60) s x 200 = 204,000 events = ~27 pages per 60 s (0.45 calls/s); a poll reads
@@ -142,6 +145,7 @@ class Tailer:
         max_catch_up_s: float = 3600.0,
         history: int = 1000,
         seen: SeenEvents | None = None,
+        not_before_ms: int | None = None,
     ) -> None:
         self._conn = conn
         self._limiter = limiter
@@ -156,6 +160,7 @@ class Tailer:
         self._sweep_interval_s = sweep_interval_s
         self._poll_every_s = poll_interval_s
         self._budget = call_budget_per_s
+        self._not_before_ms = not_before_ms
         # Events someone else already delivered (a fetch before the tail started).
         self._seen = seen if seen is not None else SeenEvents()
         self._ref: GroupRef | None = None
@@ -268,19 +273,22 @@ class Tailer:
 
     def _window_start(self, kind: PollKind, at_ms: int) -> int:
         if kind is PollKind.POLL:
-            return at_ms - self._poll_window_ms
-        reach = self._lookback_ms + self._margin_ms
-        previous = self._last_sweep_ms if self._last_sweep_ms is not None else at_ms
-        return max(previous - reach, at_ms - reach - self._max_catch_up_ms)
+            start = at_ms - self._poll_window_ms
+        else:
+            reach = self._lookback_ms + self._margin_ms
+            previous = self._last_sweep_ms if self._last_sweep_ms is not None else at_ms
+            start = max(previous - reach, at_ms - reach - self._max_catch_up_ms)
+        return start if self._not_before_ms is None else max(start, self._not_before_ms)
 
     def _unseen(self, batch: EventBatch) -> EventBatch:
         assert batch.timestamps is not None and batch.event_ids is not None
+        floor = self._not_before_ms if self._not_before_ms is not None else -1
         keep = [
             index
             for index, (timestamp, event_id) in enumerate(
                 zip(batch.timestamps, batch.event_ids, strict=True)
             )
-            if self._seen.add(timestamp, event_id)
+            if timestamp >= floor and self._seen.add(timestamp, event_id)
         ]
         if len(keep) == len(batch):
             return batch

@@ -20,6 +20,7 @@ from textual.screen import Screen, ScreenResultCallbackType
 from flowtui.core.export import ExportResult, raw_lines
 from flowtui.core.fields import FIELDS, FieldKind
 from flowtui.core.formats import LogFormat
+from flowtui.core.query import Query
 from flowtui.core.schema import FORMAT_INDEX, v6_column
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import ViewIndex
@@ -67,6 +68,8 @@ class ActionHost(Protocol):
     ) -> object: ...
 
     def open_view(self, view: SavedView) -> None: ...
+
+    def open_explorer(self, query: Query, filter_text: str = "") -> None: ...
 
 
 def explorer_actions(app: ActionHost) -> dict[str, LaterAction]:
@@ -146,6 +149,8 @@ def show_value_counts(app: ActionHost, message: ExplorerAction) -> None:
 
 def show_stats(app: ActionHost, message: ExplorerAction) -> None:
     explorer = explorer_for(app, message)
+    # Only a CloudWatch backend offers Insights (files and samples have no log group).
+    insights_engine = getattr(app.backend, "insights_engine", None)
     screen = StatsScreen(
         _current_rows(explorer, message),
         time_range=message.query.time_range,
@@ -153,6 +158,16 @@ def show_stats(app: ActionHost, message: ExplorerAction) -> None:
         clock=app.clock,
         filter_text=message.filter_text,
         local_time=explorer.options.local_time if explorer else False,
+        insights=insights_engine(message.query) if callable(insights_engine) else None,
+        open_records=lambda filter_text, time_range: app.open_explorer(
+            replace(
+                message.query,
+                time_range=time_range,
+                filter_text=filter_text,
+                pushdown_pattern=None,
+            ),
+            filter_text,
+        ),
     )
     app.push_screen(screen)
 

@@ -32,7 +32,7 @@ from flowtui.core.views import SavedView, ViewSource, ViewStore
 from flowtui.ui.actions import LaterAction, explorer_actions, show_views
 from flowtui.ui.backend import Backend, Feed, FeedStatus, FindHit, error_text
 from flowtui.ui.formatting import Ownership, sanitize
-from flowtui.ui.keys import APP_KEYS, bindings, unknown_keymap_ids
+from flowtui.ui.keys import APP_KEYS, bindings, keymap_conflicts, unknown_keymap_ids
 from flowtui.ui.messages import (
     ExplorerAction,
     FeedFailed,
@@ -43,10 +43,12 @@ from flowtui.ui.messages import (
     OpenStreams,
     OwnershipChanged,
     RefetchRequested,
+    StopLoading,
 )
 from flowtui.ui.screens.confirm import ConfirmScreen
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.screens.find import FindScreen
+from flowtui.ui.screens.flowlog_setup import CoverageScreen, DoctorScreen, FlowLogsScreen
 from flowtui.ui.screens.groups import GroupsScreen
 from flowtui.ui.screens.help import HelpScreen
 from flowtui.ui.screens.streams import StreamsScreen
@@ -56,6 +58,7 @@ from flowtui.ui.theme import (
     flow_variable_defaults,
     load_themes,
 )
+from flowtui.ui.widgets.time_range import check_range
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +192,8 @@ class FlowApp(App[int]):
         unknown = unknown_keymap_ids(self.settings.keymap)
         if unknown:
             self.notices.append(f"config.json keymap: unknown binding id(s) {', '.join(unknown)}")
+        for conflict in keymap_conflicts(self.settings.keymap):
+            self.notices.append(f"config.json keymap: {conflict}")
 
     def _initial_theme(self, wanted: str | None) -> str:
         fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
@@ -221,7 +226,9 @@ class FlowApp(App[int]):
         if start.group is not None:
             self.push_screen(self._streams_screen(start.group))
             return
-        self.push_screen(GroupsScreen(self.backend.list_groups, self.clock, start.select_group))
+        where = self.backend.source_name
+        groups = GroupsScreen(self.backend.list_groups, self.clock, start.select_group, where)
+        self.push_screen(groups)
 
     def _watch_hangup(self) -> None:
         """A dropped SSH session (SIGHUP) exits cleanly instead of killing the process."""
@@ -308,7 +315,8 @@ class FlowApp(App[int]):
 
     def default_time_range(self) -> TimeRange:
         try:
-            return TimeRange.last(parse_duration(self.settings.default_time_range))
+            wanted = TimeRange.last(parse_duration(self.settings.default_time_range))
+            return check_range(wanted, int(self.clock()))
         except TimeSpecError:
             return TimeRange.last(3600)
 
@@ -359,6 +367,13 @@ class FlowApp(App[int]):
 
     @work(thread=True, group="backend", exit_on_error=False)
     def _estimate(self, opening: _Opening) -> None:
+        try:
+            # A range CloudWatch would refuse (a view or setting of 99999d) is said in words.
+            check_range(opening.query.time_range, int(self.clock()))
+        except TimeSpecError as error:
+            notice = f"Not loaded: {error}"
+            self.call_from_thread(self.notify, notice, severity="error", markup=False)
+            return
         try:
             estimate = self.backend.estimate(opening.query)
         except Exception as error:
@@ -448,6 +463,11 @@ class FlowApp(App[int]):
         feed, follow = message.feed, message.follow
         self._call_backend("set_follow", lambda: self.backend.set_follow(feed, follow))
 
+    @on(StopLoading)
+    def _stop_loading(self, message: StopLoading) -> None:
+        feed = message.feed
+        self._call_backend("cancel_fetch", lambda: self.backend.cancel_fetch(feed))
+
     def _close_feed(self, feed: Feed) -> None:
         self._call_backend("close", lambda: self.backend.close(feed))
 
@@ -495,11 +515,40 @@ class FlowApp(App[int]):
         yield SystemCommand(
             "Saved views", "Open, rename, duplicate or delete saved views", self.show_views
         )
+        if hasattr(self.backend, "coverage"):
+            yield SystemCommand(
+                "Flow-log coverage",
+                "Each ENI of the VPCs and the flow logs that capture it",
+                self.show_coverage,
+            )
+            yield SystemCommand(
+                "Flow logs",
+                "Every flow log of the region; delete one after seeing what stops",
+                self.show_flow_logs,
+            )
+            yield SystemCommand(
+                "Doctor",
+                "What these credentials can do, and which flow logs fail to deliver",
+                self.show_doctor,
+            )
         yield SystemCommand(
             "Toggle mouse capture",
             "Off lets the terminal select text with the mouse",
             self.toggle_mouse_capture,
         )
+
+    def show_coverage(self) -> None:
+        self.push_screen(
+            CoverageScreen(self.backend.coverage, self.clock, self.backend.create_flow_log)
+        )
+
+    def show_flow_logs(self) -> None:
+        self.push_screen(
+            FlowLogsScreen(self.backend.flow_logs, self.clock, self.backend.delete_flow_log)
+        )
+
+    def show_doctor(self) -> None:
+        self.push_screen(DoctorScreen(self.backend.doctor, self.clock))
 
     def show_views(self) -> None:
         show_views(self)

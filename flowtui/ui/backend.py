@@ -67,6 +67,70 @@ class FindHit:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageRow:
+    """One ENI in the coverage view, with the flow logs that capture it."""
+
+    eni_id: str
+    vpc: str
+    subnet: str
+    label: str
+    covered_by: tuple[str, ...]
+    #: "all", "accept-only", "reject-only", "not-delivering" or "uncovered".
+    state: str
+    #: What is missed, or None when nothing is.
+    warning: str | None
+    #: One line per covering flow log: scope, traffic, destination, format, status.
+    details: tuple[str, ...] = ()
+    #: Where its records are: a delivering flow log's group and the ENI's stream (None: none).
+    open_group: str | None = None
+    open_stream: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowLogRow:
+    """One flow log of the region, and what stops being logged if it is deleted."""
+
+    flow_log_id: str
+    resource_id: str
+    traffic_type: str
+    destination: str
+    format: str
+    status: str
+    #: One line per ENI whose capture changes without it ("eni-1 (web-1): all -> uncovered").
+    stops: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FlowLogForm:
+    """What the app's create form asks for; the backend checks it before creating anything."""
+
+    resource_id: str
+    traffic_type: str
+    group: str
+    #: The delivery role's ARN, or None with `create_role` naming a role to create.
+    role_arn: str | None
+    create_role: str | None = None
+    #: None: AWS's default format.
+    log_format: str | None = None
+    max_aggregation_s: int = 600
+    #: Retention of a group the backend creates (None: never expire).
+    retention_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    """One line of the doctor: a capability or a flow log, and what failing it blocks."""
+
+    key: str
+    #: "ok", "FAIL" or "cannot tell".
+    status: str
+    name: str
+    action: str
+    blocks: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class FeedStatus:
     """What the source reports about an open feed, for the status bar."""
 
@@ -80,6 +144,11 @@ class FeedStatus:
     detail: str = ""
     #: Whether part of the filter was sent to the source ("push-down"), for the status bar.
     pushdown: str = ""
+    #: While fetching: events, pages and bytes received so far, and the time probably left.
+    fetched: int = 0
+    pages: int = 0
+    bytes: int = 0
+    eta_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +180,11 @@ class FeedReporter(Protocol):
 
 
 class Backend(Protocol):
+    @property
+    def source_name(self) -> str:
+        """Where the records come from, for people ("https://... eu-west-1")."""
+        ...
+
     def list_groups(self) -> Sequence[GroupRow]: ...
 
     def list_streams(self, group: str) -> Sequence[StreamRow]: ...
@@ -142,6 +216,10 @@ class Backend(Protocol):
         """Start or stop tailing new events into the feed."""
         ...
 
+    def cancel_fetch(self, feed: Feed) -> bool:
+        """Stop the feed's running load, keeping what arrived; False when none was running."""
+        ...
+
     def close(self, feed: Feed) -> None:
         """The explorer showing the feed was closed: stop its fetches."""
         ...
@@ -157,6 +235,27 @@ class Backend(Protocol):
 
     def view_source(self, group: str, streams: Sequence[str]) -> ViewSource:
         """Where a saved view of `group` should load from again (never credentials)."""
+        ...
+
+    def coverage(self) -> Sequence[CoverageRow]:
+        """Every ENI of the region's VPCs with the flow logs that capture it."""
+        ...
+
+    def doctor(self) -> Sequence[CheckRow]:
+        """What the credentials can do here, then each flow log's delivery."""
+        ...
+
+    def flow_logs(self) -> Sequence[FlowLogRow]:
+        """Every flow log of the region, with what deleting each would stop logging."""
+        ...
+
+    def delete_flow_log(self, flow_log_id: str) -> str:
+        """Delete one flow log; returns one line saying so."""
+        ...
+
+    def create_flow_log(self, form: FlowLogForm) -> str:
+        """Check the form (resource, group, format, role), create what it asks; returns one
+        line saying what was created. Nothing is changed when a check fails."""
         ...
 
 

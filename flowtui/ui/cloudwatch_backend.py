@@ -19,7 +19,7 @@ from flowtui.core.filter.parser import parse_filter
 from flowtui.core.filter.syntax import FilterError
 from flowtui.core.formats import LogFormat
 from flowtui.core.pushdown import pattern_within, to_filter_pattern
-from flowtui.core.query import Query
+from flowtui.core.query import Query, TimeRangeError, check_time_range
 from flowtui.core.store import RecordStore
 from flowtui.core.views import ViewSource
 from flowtui.sources.aws import (
@@ -35,6 +35,8 @@ from flowtui.sources.ec2_resources import EniInfo
 from flowtui.sources.feeds import FeedState, LiveFeed
 from flowtui.sources.fetch_estimate import estimate_fetch
 from flowtui.sources.find import find
+from flowtui.sources.flowlogs import delete_flow_log
+from flowtui.sources.insights import slots_for
 from flowtui.sources.log_groups import (
     LogGroupInfo,
     StreamInfo,
@@ -44,18 +46,34 @@ from flowtui.sources.log_groups import (
 from flowtui.sources.network import explain_row
 from flowtui.sources.ratelimit import RateLimiter, limiter_for
 from flowtui.ui.backend import (
+    CheckRow,
+    CoverageRow,
     Feed,
     FeedReporter,
     FeedStatus,
     FetchEstimate,
     FindHit,
+    FlowLogForm,
+    FlowLogRow,
     GroupRow,
     StreamRow,
 )
+from flowtui.ui.flowlog_rows import (
+    coverage_rows,
+    create_from_form,
+    doctor_rows,
+    flow_log_rows,
+)
 from flowtui.ui.formatting import Ownership
+from flowtui.ui.insights_engine import InsightsEngine, InsightsScope
 
 #: Above this many events (estimated) the app asks before fetching.
 LARGE_FETCH_EVENTS = 500_000
+#: Until AWS (or the endpoint) has answered once, an unreachable endpoint is given up on after
+#: this long (a mistyped --endpoint-url is said in seconds, not after a minute of spinner);
+#: once it has answered, an outage is ridden out this long, reconnecting.
+FIRST_CONTACT_PATIENCE_S = 10.0
+LIVE_PATIENCE_S = 60.0
 
 
 class CloudWatchBackend:
@@ -73,7 +91,18 @@ class CloudWatchBackend:
         self._patterns: dict[Feed, str | None] = {}
         #: What the status bar says about push-down, per feed.
         self._pushdown_notes: dict[Feed, str] = {}
+        #: The last estimate made (the app estimates right before opening): its query and
+        #: event count, for the time left while that query loads.
+        self._last_estimate: tuple[Query, int] | None = None
         self._lock = threading.Lock()
+        self._answered = False
+        limiter.set_patience(FIRST_CONTACT_PATIENCE_S, per_outage=True)
+
+    def _reached(self) -> None:
+        """The endpoint answered: from now on outages are ridden out, not given up on."""
+        if not self._answered:
+            self._answered = True
+            self.limiter.set_patience(LIVE_PATIENCE_S)
 
     @property
     def source_name(self) -> str:
@@ -84,12 +113,14 @@ class CloudWatchBackend:
 
     def list_groups(self) -> Sequence[GroupRow]:
         groups = list_log_groups(self.conn, self.limiter, lookups=self.lookups)
+        self._reached()
         with self._lock:
             self._groups = {group.name: group for group in groups}
         return [_group_row(group) for group in groups]
 
     def list_streams(self, group: str) -> Sequence[StreamRow]:
         streams = list_streams(self.conn, self.limiter, group)
+        self._reached()
         with self._lock:
             self._streams[group] = streams
         return [_stream_row(stream) for stream in streams]
@@ -111,8 +142,27 @@ class CloudWatchBackend:
         estimate = estimate_fetch(
             self.conn, self.limiter, query, streams=self._known_streams(query)
         )
+        if estimate.events is not None:
+            self._reached()
+            self._last_estimate = (query, estimate.events)
         large = estimate.events is not None and estimate.events > LARGE_FETCH_EVENTS
         return FetchEstimate(estimate.events, large, estimate.summary())
+
+    def insights_engine(self, query: Query) -> InsightsEngine:
+        """The stats view's Insights engine over what `query` loads."""
+        scope = InsightsScope(
+            group=query.group,
+            formats=lambda: self._formats(query.group) or (),
+            streams=tuple(query.streams),
+            time_range=query.time_range,
+        )
+        slots_for(self.conn).set_limit(self.settings.insights_max_queries)
+        return InsightsEngine(
+            self.conn,
+            self.limiter,
+            scope,
+            confirm_above_usd=self.settings.insights_confirm_usd,
+        )
 
     def _known_streams(self, query: Query) -> list[StreamInfo] | None:
         streams = self._streams.get(query.group)
@@ -123,6 +173,7 @@ class CloudWatchBackend:
     # --- feeds -----------------------------------------------------------------------------
 
     def open(self, query: Query, reporter: FeedReporter) -> Feed:
+        self._within_retention(query)  # a range that can hold no record opens nothing
         formats = self._formats(query.group)
         store = RecordStore(row_cap=self.settings.row_cap)
         feed = Feed(store, f"{query.group} @ {self.source_name}")
@@ -159,6 +210,9 @@ class CloudWatchBackend:
             self._load(feed, query, clear=True)
 
     def _load(self, feed: Feed, query: Query, *, clear: bool) -> None:
+        estimated = self._last_estimate
+        expected = estimated[1] if estimated is not None and estimated[0] == query else None
+        query = self._within_retention(query)
         pushed, note = self._pushdown(query)
         with self._lock:
             live = self._feeds[feed]
@@ -168,13 +222,34 @@ class CloudWatchBackend:
                 self._pushdown_notes[feed] = note
             else:
                 pushed = replace(pushed, pushdown_pattern=self._patterns[feed])
-        live.load(pushed, clear=clear)
+        live.load(pushed, clear=clear, expected_events=expected)
+
+    def _within_retention(self, query: Query) -> Query:
+        """The query's range narrowed to what the group can hold (its retention, its creation):
+        nothing older exists, so nothing is lost, and CloudWatch is never asked for a start it
+        refuses. SourceError (one line) when no record can be in the range."""
+        info = self._groups.get(query.group)
+        try:
+            checked = check_time_range(
+                query.time_range,
+                int(time.time() * 1000),
+                retention_days=info.retention_days if info else None,
+                created_ms=info.creation_time_ms if info else None,
+            )
+        except TimeRangeError as error:
+            raise SourceError(f"nothing loaded: {error}") from None
+        return replace(query, time_range=checked.time_range)
 
     def _pushdown_text(self, feed: Feed) -> str:
         return self._pushdown_notes.get(feed, "")
 
     def set_follow(self, feed: Feed, follow: bool) -> None:
         self._feeds[feed].follow(follow)
+
+    def cancel_fetch(self, feed: Feed) -> bool:
+        with self._lock:
+            live = self._feeds.get(feed)
+        return live is not None and live.cancel_fetch()
 
     def close(self, feed: Feed) -> None:
         with self._lock:
@@ -199,6 +274,22 @@ class CloudWatchBackend:
             endpoint_url=endpoint if is_custom_endpoint(endpoint, "logs") else None,
             streams=tuple(streams),
         )
+
+    def coverage(self) -> Sequence[CoverageRow]:
+        return coverage_rows(self.conn, self.limiter)
+
+    def doctor(self) -> Sequence[CheckRow]:
+        return doctor_rows(self.conn, self.limiter)
+
+    def create_flow_log(self, form: FlowLogForm) -> str:
+        return create_from_form(self.conn, self.limiter, form)
+
+    def flow_logs(self) -> Sequence[FlowLogRow]:
+        return flow_log_rows(self.conn, self.limiter)
+
+    def delete_flow_log(self, flow_log_id: str) -> str:
+        delete_flow_log(self.conn, self.limiter, flow_log_id)
+        return f"deleted flow log {flow_log_id}"
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -229,23 +320,43 @@ class CloudWatchBackend:
         return replace(query, pushdown_pattern=result.pattern), f"push-down: on ({exactly})"
 
     def _report_ownership(self, group: str, reporter: FeedReporter) -> None:
-        """What each address and ENI belongs to, from the group's streams (one EC2 lookup)."""
+        """What each address and ENI belongs to: the group's own ENIs first (from its streams),
+        then every ENI of the account (one cached EC2 listing, shared with `find`), since the
+        records name addresses of interfaces whose flow logs go to other groups."""
+        addresses: dict[str, str] = {}
+        interfaces: dict[str, str] = {}
         try:
             streams = self._streams.get(group) or list_streams(self.conn, self.limiter, group)
         except SourceError:
+            streams = []
+        _add_owners([s.eni for s in streams if s.eni is not None], addresses, interfaces)
+        if interfaces:
+            reporter.ownership(Ownership(addresses=dict(addresses), interfaces=dict(interfaces)))
+        try:
+            account = self.lookups.all_interfaces()
+        except SourceError:
             return
-        addresses: dict[str, str] = {}
-        interfaces: dict[str, str] = {}
-        for stream in streams:
-            if stream.eni is None or not stream.eni.known:
-                continue
-            short = _short_label(stream.eni)
-            interfaces[stream.eni.id] = short
-            for address in (*stream.eni.private_ips, *stream.eni.ipv6_ips):
-                addresses[address] = short
-            if stream.eni.public_ip:
-                addresses[stream.eni.public_ip] = f"{short} (public)"
-        reporter.ownership(Ownership(addresses=addresses, interfaces=interfaces))
+        others = [eni for eni in account if eni.id not in interfaces]
+        if _add_owners(others, addresses, interfaces) or not streams:
+            reporter.ownership(Ownership(addresses=addresses, interfaces=interfaces))
+
+
+def _add_owners(
+    enis: Sequence[EniInfo], addresses: dict[str, str], interfaces: dict[str, str]
+) -> bool:
+    """Label each known ENI and its addresses (kept labels win); whether any was added."""
+    added = False
+    for eni in enis:
+        if not eni.known or eni.id in interfaces:
+            continue
+        short = _short_label(eni)
+        interfaces[eni.id] = short
+        added = True
+        for address in (*eni.private_ips, *eni.ipv6_ips):
+            addresses.setdefault(address, short)
+        if eni.public_ip:
+            addresses.setdefault(eni.public_ip, f"{short} (public)")
+    return added
 
 
 def _short_label(eni: EniInfo) -> str:
@@ -302,6 +413,10 @@ def _status(state: FeedState, pushdown: str) -> FeedStatus:
         fetching=state.fetching,
         progress=state.progress if state.fetching else None,
         detail=state.detail,
+        fetched=state.fetched if state.fetching else 0,
+        pages=state.pages if state.fetching else 0,
+        bytes=state.bytes if state.fetching else 0,
+        eta_s=state.eta_s if state.fetching else None,
     )
 
 

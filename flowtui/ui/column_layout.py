@@ -19,6 +19,9 @@ Three steps, each a plain function:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -26,7 +29,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from flowtui.core.fields import FIELDS, FieldKind
-from flowtui.core.schema import INGEST, STREAM, int_to_ipv4, ipv4_text, v6_column
+from flowtui.core.schema import INGEST, STREAM, int_to_ipv4, v6_column
 from flowtui.ui.formatting import (
     HUMAN_BYTES_WIDTH,
     IPV4_WIDTH,
@@ -109,6 +112,8 @@ def measure_content(
         elif name == "protocol":
             numbers = frame.get_column(name).drop_nulls().unique().to_list()
             widths[name] = max((len(protocol_name(int(n))) for n in numbers), default=1)
+        elif name == "action":
+            widths[name] = _action_width(frame)
         elif name == "interface-id":
             widths[name] = _labelled_text_width(frame.get_column(name), ownership.interfaces)
         elif kind is FieldKind.INTEGER:
@@ -124,6 +129,14 @@ def measure_content(
     return Measurements(widths, first, last)
 
 
+def _action_width(frame: pl.DataFrame) -> int:
+    """ACCEPT and REJECT take 6 cells; SKIPDATA (shown for a record without an action) 8."""
+    if "log-status" not in frame.columns or not frame.height:
+        return len("ACCEPT")
+    skipped = (pl.col("action").is_null() & (pl.col("log-status") == "SKIPDATA")).any()
+    return len("SKIPDATA") if frame.select(skipped).item() else len("ACCEPT")
+
+
 def _longest_text(values: pl.Series) -> int:
     longest = values.unique().cast(pl.String).str.len_chars().max()
     return int(longest) if isinstance(longest, int) else 0
@@ -135,17 +148,39 @@ def _labelled(text: str, label: str) -> int:
 
 def _address_width(frame: pl.DataFrame, name: str, ownership: Ownership) -> int:
     """The longest address text, owner label included where the owner is known."""
-    v4 = frame.get_column(name).drop_nulls().unique()
-    longest = _longest_text(pl.select(ipv4_text(pl.lit(v4))).to_series()) if len(v4) else 0
+    v4 = frame.get_column(name)
+    longest = _longest_ipv4(v4)
     v6 = frame.get_column(v6_column(name)).drop_nulls().unique()
     longest = max(longest, _longest_text(v6) if len(v6) else 0)
     if not ownership.addresses:
         return longest
-    owned_v4 = [value for value in v4.to_list() if int_to_ipv4(value) in ownership.addresses]
+    owned = _owned_ipv4(tuple(ownership.addresses))
+    owned_v4 = v4.filter(v4.is_in(owned)).unique().to_list() if owned else []
     owned_v6 = v6.filter(v6.is_in(list(ownership.addresses))).to_list()
     for text in [int_to_ipv4(value) for value in owned_v4] + [str(t) for t in owned_v6]:
         longest = max(longest, _labelled(text, ownership.label_for(name, text)))
     return longest
+
+
+def _longest_ipv4(values: pl.Series) -> int:
+    """The longest dotted-quad text of UInt32 addresses, counted in digits (no strings)."""
+    if not values.len() or values.null_count() == values.len():
+        return 0
+    column = pl.col(values.name)
+    octets = [(column // (1 << shift)) % 256 for shift in (24, 16, 8, 0)]
+    digits = [1 + (octet >= 10).cast(pl.UInt8) + (octet >= 100).cast(pl.UInt8) for octet in octets]
+    longest = values.to_frame().select(pl.sum_horizontal(digits).max()).item()
+    return int(longest) + 3 if isinstance(longest, int) else 0
+
+
+@functools.lru_cache(maxsize=8)
+def _owned_ipv4(addresses: tuple[str, ...]) -> list[int]:
+    """The IPv4 addresses among an ownership table's keys, as the store keeps them (UInt32)."""
+    owned = []
+    for text in addresses:
+        with contextlib.suppress(ValueError):
+            owned.append(int(ipaddress.IPv4Address(text)))
+    return owned
 
 
 def _labelled_text_width(values: pl.Series, labels: Mapping[str, str]) -> int:
@@ -179,6 +214,8 @@ def _content_width(name: str, measured: Measurements, options: DisplayOptions) -
         return HUMAN_BYTES_WIDTH
     if name == "protocol":
         return 3 if options.raw_values else measured.widths.get(name, 4)
+    if name == "action":
+        return measured.widths.get(name, len("ACCEPT"))
     if spec is not None and spec.kind is FieldKind.ENUM:
         return max(len(value) for value in spec.values)
     if spec is not None and spec.kind is FieldKind.ADDRESS:

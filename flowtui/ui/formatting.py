@@ -174,6 +174,8 @@ def record_fields(row: Mapping[str, object], log_format: LogFormat | None) -> di
 
 _CELL_STYLES = {"ACCEPT": "accept", "REJECT": "reject", "NODATA": "nodata", "SKIPDATA": "skipdata"}
 _STYLED_COLUMNS = frozenset({"action", "log-status"})
+#: Log statuses of records that carry no traffic (and so no action).
+_NO_TRAFFIC = frozenset({"NODATA", "SKIPDATA"})
 _LABELLED_KINDS = frozenset({FieldKind.ADDRESS})
 _MISSING_CELL = Cell(MISSING, "missing")
 _PROTOCOL_NAMES = {
@@ -295,6 +297,14 @@ def format_page(
     ]
     texts = page.select(exprs)
     values = [texts.to_series(index).to_list() for index in range(len(columns))]
+    names = [column.name for column in columns]
+    if "action" in names and "log-status" in page.columns:
+        # A record without traffic has no action: the action column says why (NODATA...).
+        actions = values[names.index("action")]
+        statuses = page.get_column("log-status").to_list()
+        for row, status in enumerate(statuses):
+            if actions[row] is None and status in _NO_TRAFFIC:
+                actions[row] = status
     cells: dict[int, tuple[Cell, ...]] = {}
     for row, row_id in enumerate(page.get_column(ROW_ID).to_list()):
         cells[int(row_id)] = tuple(

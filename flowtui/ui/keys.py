@@ -91,6 +91,8 @@ LIST_KEYS: tuple[KeySpec, ...] = (
     KeySpec("toggle_selection", "space", "toggle_selection", "Select", footer=True),
     KeySpec("select_all", "a", "select_all", "Select all", footer=True),
     KeySpec("open", "enter", "open", "Open", footer=True, key_display="⏎"),
+    # The explorer's id: one keymap entry moves the key on every screen that has it.
+    KeySpec("views", "v", "app.views", "Saved views", footer=True),
 )
 
 VALUE_COUNTS_KEYS: tuple[KeySpec, ...] = (
@@ -104,6 +106,9 @@ STATS_KEYS: tuple[KeySpec, ...] = (
     KeySpec("stats_next", "tab,right,l", "next_table(1)", "Next table", True, "Tab →"),
     KeySpec("stats_previous", "shift+tab,left,h", "next_table(-1)", "Previous table", False, "←"),
     KeySpec("stats_counting", "c", "cycle_counting", "Counting", True),
+    KeySpec("stats_engine", "e", "switch_engine", "Switch engine: local or Insights"),
+    KeySpec("stats_drill", "enter", "drill", "Open the records of a row"),
+    KeySpec("stats_bucket", "b", "drill_bucket", "Open the records of a time bucket"),
     KeySpec("stats_down", "down,j", "scroll(1)", "Scroll down", key_display="↓ j"),
     KeySpec("stats_up", "up,k", "scroll(-1)", "Scroll up", key_display="↑ k"),
     KeySpec("stats_page_down", "pagedown", "scroll(10)", "Page down", key_display="PgDn"),
@@ -137,6 +142,13 @@ VIEWS_KEYS: tuple[KeySpec, ...] = (
     KeySpec("views_close", "escape,q", "close", "Close", True, "Esc"),
 )
 
+FLOW_LOG_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("coverage_new_flow_log", "n", "new_flow_log", "New flow log (coverage)", True),
+    KeySpec("flowlogs_delete", "d,delete", "delete_flow_log", "Delete flow log", True, "d Del"),
+    KeySpec("flowlog_form_submit", "ctrl+s", "submit", "Create the flow log", True, "^s"),
+    KeySpec("flowlog_form_cancel", "escape", "cancel", "Cancel", True, "Esc"),
+)
+
 DETAIL_KEYS: tuple[KeySpec, ...] = (KeySpec("detail_explain", "x", "explain", "Explain record"),)
 
 APP_KEYS: tuple[KeySpec, ...] = (
@@ -160,6 +172,7 @@ HELP_SECTIONS: tuple[tuple[str, tuple[KeySpec, ...]], ...] = (
     ("Export (e)", EXPORT_KEYS),
     ("Saved views (v)", VIEWS_KEYS),
     ("Name dialogs", NAME_KEYS),
+    ("Flow logs, coverage and doctor (palette)", FLOW_LOG_KEYS),
     ("Detail overlay", DETAIL_KEYS),
 )
 
@@ -170,6 +183,44 @@ BINDING_IDS = frozenset(spec.id for spec in ALL_KEYS)
 def unknown_keymap_ids(keymap: Mapping[str, str]) -> list[str]:
     """Ids in a user keymap that name no binding (most likely typos)."""
     return sorted(set(keymap) - BINDING_IDS)
+
+
+#: Textual's own keys that no binding can take over (the palette, quitting).
+RESERVED_KEYS = {"ctrl+p": "the command palette", "ctrl+q": "quit", "ctrl+c": "quit"}
+
+
+def _keys(text: str) -> set[str]:
+    return {key.strip() for key in text.split(",") if key.strip()}
+
+
+def keymap_conflicts(keymap: Mapping[str, str]) -> list[str]:
+    """One line per key the user's keymap gives to a binding while another binding that can
+    be active at the same time keeps it (such as `q`, which leaves screens): one of the two
+    stops working. App-wide keys are active on every screen."""
+    effective = {spec.id: _keys(keymap.get(spec.id, spec.keys)) for spec in ALL_KEYS}
+    sections: dict[str, set[str]] = {}
+    for title, specs in HELP_SECTIONS:
+        for spec in specs:
+            sections.setdefault(spec.id, set()).add(title)
+    by_id = {spec.id: spec for spec in ALL_KEYS}
+    everywhere = {spec.id for spec in APP_KEYS}
+    problems: list[str] = []
+    for binding_id in sorted(set(keymap) & set(by_id)):
+        for key in sorted(effective[binding_id]):
+            if key in RESERVED_KEYS:
+                problems.append(f"'{binding_id}' asks for {key}, which is {RESERVED_KEYS[key]}")
+                continue
+            for other in ALL_KEYS:
+                if other.id == binding_id or key not in effective[other.id]:
+                    continue
+                shared = bool(sections[other.id] & sections[binding_id]) or bool(
+                    {other.id, binding_id} & everywhere
+                )
+                if shared:
+                    problems.append(
+                        f"'{binding_id}' takes {key} from '{other.id}' ({other.description})"
+                    )
+    return problems
 
 
 def keys_for(spec: KeySpec, keymap: Mapping[str, str]) -> str:

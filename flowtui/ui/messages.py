@@ -10,6 +10,7 @@ from flowtui.core.query import Query
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import ViewIndex
 from flowtui.ui.backend import Feed, FeedStatus
+from flowtui.ui.column_layout import Measurements
 from flowtui.ui.formatting import Ownership
 
 
@@ -78,6 +79,13 @@ class FollowChanged(Message):
 
 
 @dataclass
+class StopLoading(Message):
+    """Stop the feed's running load; the rows that arrived stay."""
+
+    feed: Feed
+
+
+@dataclass
 class FeedStatusChanged(Message):
     feed: Feed
     status: FeedStatus
@@ -105,7 +113,9 @@ class ViewBuilt(Message):
     token: int
     snapshot: StoreSnapshot
     view: ViewIndex
-    widths: dict[str, int] | None
+    #: What the records need (all of them when `fresh`, else only the rows just appended).
+    widths: Measurements | None
+    fresh: bool = True
 
 
 @dataclass

@@ -9,7 +9,8 @@ from flowtui.core.query import Query, TimeRange
 from flowtui.core.store import RecordStore
 from flowtui.demo.faults import spread_events
 from flowtui.sources.aws import AwsConnection
-from flowtui.sources.feeds import FeedState, LiveFeed
+from flowtui.sources.feeds import FeedState, LiveFeed, time_left
+from flowtui.sources.fetch import FetchProgress
 from flowtui.sources.ratelimit import RateLimiter
 from tests.sources.conftest import FlowLogWriter
 
@@ -87,6 +88,31 @@ def test_follow_adds_new_events_once(conn: AwsConnection) -> None:
     assert frame["_event_id"].n_unique() == 150
 
 
+def test_follow_never_adds_records_from_before_the_loaded_range(conn: AwsConnection) -> None:
+    now_ms = int(time.time() * 1000)
+    writer = FlowLogWriter(conn, "/vpc/follow-range").create_group()
+    # Ten minutes of history; the table loads only the last two.
+    writer.put(spread_events(enis=2, total=200, start_ms=now_ms - 600_000, end_ms=now_ms - 1000))
+    in_range = sum(1 for _, timestamp, _ in writer.written if timestamp >= now_ms - 120_000)
+    store = RecordStore()
+    feed = make_feed(conn, store, [], [])
+    feed.load(Query("/vpc/follow-range", TimeRange.last(120)), clear=False)
+    assert feed.wait_for_fetch(30)
+    loaded = store.row_count
+    assert loaded >= in_range  # the range's start is resolved when the fetch starts
+    feed.follow(True)
+    later = spread_events(enis=2, total=30, start_ms=now_ms - 10_000, end_ms=now_ms, seed=4)
+    writer.put(later)
+    deadline = time.monotonic() + 30
+    while store.row_count < loaded + 30 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # the tail's first sweep (16 minutes back) has had its chance
+    feed.close()
+    frame = store.snapshot().frame()
+    assert frame.height == loaded + 30
+    assert frame["start"].min() >= (now_ms - 120_000) // 1000 - 1
+
+
 def test_an_unknown_group_is_reported_not_raised(conn: AwsConnection) -> None:
     errors: list[str] = []
     feed = make_feed(conn, RecordStore(), [], errors)
@@ -94,3 +120,26 @@ def test_an_unknown_group_is_reported_not_raised(conn: AwsConnection) -> None:
     assert feed.wait_for_fetch(30)
     feed.close()
     assert len(errors) == 1 and "/no/such/group" in errors[0]
+
+
+def test_a_refetch_that_fails_keeps_the_rows_loaded_before(conn: AwsConnection) -> None:
+    now_ms = int(time.time() * 1000)
+    writer = FlowLogWriter(conn, "/vpc/keep").create_group()
+    writer.put(spread_events(enis=2, total=120, start_ms=now_ms - 600_000, end_ms=now_ms))
+    store = RecordStore()
+    errors: list[str] = []
+    feed = make_feed(conn, store, [], errors)
+    feed.load(Query("/vpc/keep", TimeRange.last(3600)), clear=False)
+    assert feed.wait_for_fetch(30)
+    feed.load(Query("/no/such/group", TimeRange.last(3600)), clear=True)
+    assert feed.wait_for_fetch(30)
+    feed.close()
+    assert store.snapshot().row_count == 120
+    assert len(errors) == 1 and "rows loaded before are kept" in errors[0]
+
+
+def test_time_left_comes_from_the_estimate_else_from_the_share_of_the_range_fetched() -> None:
+    progress = FetchProgress(events=20_000, pages=2, calls=2, rate=10_000.0, elapsed_s=2.0)
+    assert time_left(progress, 0.5, expected_events=100_000) == 8.0
+    assert time_left(progress, 0.25, expected_events=None) == 6.0
+    assert time_left(progress, 0.0, expected_events=None) is None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,9 +15,15 @@ from botocore.stub import ANY, Stubber
 from flowtui.core.events import EventBatch, event_id_hash
 from flowtui.core.query import Query, TimeRange
 from flowtui.demo.faults import Event, FaultInjector, spread_events, stream_of
-from flowtui.sources.aws import AwsConnection, NotFoundError
+from flowtui.sources.aws import (
+    AccessDeniedError,
+    AwsConnection,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from flowtui.sources.fetch import FetchMethod, FetchProgress, choose_method, fetch
 from flowtui.sources.fetch_estimate import estimate_fetch
+from flowtui.sources.fetch_slices import MAX_SLICES, plan_rest
 from flowtui.sources.log_groups import StreamInfo
 from flowtui.sources.ratelimit import RateLimiter
 
@@ -171,20 +179,25 @@ def test_progress_reports_growing_counts_and_cancel_stops_between_pages(
     faults.cap_pages(32_768)
     cancel = threading.Event()
     seen: list[FetchProgress] = []
+    calls_at_cancel: list[int] = []
 
     def on_progress(progress: FetchProgress) -> None:
         seen.append(progress)
-        if progress.pages == 3:
+        if len(seen) == 3:
             cancel.set()
+            calls_at_cancel.append(faults.calls("FilterLogEvents"))
 
     batches, result = _fetch_all(
         conn, limiter, Query("g"), now_ms, progress=on_progress, cancel=cancel
     )
 
-    assert result.cancelled and result.pages == 3 == faults.calls("FilterLogEvents")
-    assert [p.pages for p in seen] == [1, 2, 3]
+    assert result.cancelled and len(batches) == 3  # nothing is delivered after the cancel
     assert [p.events for p in seen] == sorted({p.events for p in seen})
+    assert all(p.bytes > 0 and p.pages >= 1 for p in seen)
     assert result.events == sum(len(b) for b in batches) < 3_000
+    # Each slice stops before its next call: at most the calls in flight are finished.
+    time.sleep(0.3)
+    assert faults.calls("FilterLogEvents") <= calls_at_cancel[0] + result.slices
 
 
 # --- paging quirks AWS has and moto lacks (botocore Stubber validates against the model) ---
@@ -345,3 +358,156 @@ def test_estimate_without_sampling_counts_stream_hours(
     assert (
         estimate.summary() == "estimate: 3 streams over 2 h (3 stream-hours); event count unknown"
     )
+
+
+# --- concurrent slices: every event once, whatever fails in the middle ----------------------
+
+
+def _sliced_load(conn: AwsConnection, faults: FaultInjector, now_ms: int) -> list[Event]:
+    """5,000 events over 50 ENIs in small (16 KB) pages: ~40 pages, so the fetch is sliced."""
+    written = _load(conn, "/vpc/sliced", enis=50, total=5_000, now_ms=now_ms)
+    faults.cap_pages(16_384)
+    faults.latency_s = 0.01  # x the test budget of 1,000 calls/s: the most slices
+    return written
+
+
+@pytest.mark.parametrize("fault", ["none", "throttled", "connection drops", "server errors"])
+def test_a_sliced_fetch_delivers_every_event_once_in_time_order(
+    conn: AwsConnection, limiter: RateLimiter, faults: FaultInjector, fault: str
+) -> None:
+    now_ms = int(time.time() * 1000)
+    written = _sliced_load(conn, faults, now_ms)
+    if fault == "throttled":
+        faults.throttle("FilterLogEvents", every=3)
+    elif fault == "connection drops":
+        faults.reset_connections("FilterLogEvents", every=4)
+    elif fault == "server errors":
+        faults.fail("FilterLogEvents", every=5, status=503)
+
+    batches, result = _fetch_all(conn, limiter, Query("/vpc/sliced", TimeRange.last(3600)), now_ms)
+
+    assert result.slices > 1
+    assert Counter(delivered(batches)) == Counter(written)
+    timestamps = [e[1] for e in delivered(batches)]
+    assert timestamps == sorted(timestamps)  # slice after slice, each in time order
+    if fault != "none":
+        assert sum(faults.faults.values()) > 0  # the faults did happen, and were retried
+
+
+def test_unordered_slices_deliver_every_event_once_each_slice_in_time_order(
+    conn: AwsConnection, limiter: RateLimiter, faults: FaultInjector
+) -> None:
+    now_ms = int(time.time() * 1000)
+    written = _sliced_load(conn, faults, now_ms)
+    faults.reset_connections("FilterLogEvents", every=7)
+
+    batches, result = _fetch_all(
+        conn, limiter, Query("/vpc/sliced", TimeRange.last(3600)), now_ms, ordered=False
+    )
+
+    assert result.slices > 1
+    assert Counter(delivered(batches)) == Counter(written)
+    for batch in batches:
+        assert batch.timestamps == sorted(batch.timestamps or [])
+
+
+def test_slicing_costs_about_one_call_per_extra_slice(
+    conn: AwsConnection, limiter: RateLimiter, faults: FaultInjector
+) -> None:
+    now_ms = int(time.time() * 1000)
+    written = _sliced_load(conn, faults, now_ms)
+    query = Query("/vpc/sliced", TimeRange.last(3600))
+
+    _, one = _fetch_all(conn, limiter, query, now_ms, max_slices=1)
+    single_calls = faults.calls("FilterLogEvents")
+    faults.clear_counts()
+    batches, sliced = _fetch_all(conn, limiter, query, now_ms)
+
+    assert one.slices == 1 and sliced.slices > 1
+    assert Counter(delivered(batches)) == Counter(written)
+    assert faults.calls("FilterLogEvents") <= single_calls + sliced.slices - 1
+
+
+def test_a_small_range_is_one_slice(
+    conn: AwsConnection, limiter: RateLimiter, faults: FaultInjector
+) -> None:
+    now_ms = int(time.time() * 1000)
+    _load(conn, "g", enis=5, total=400, now_ms=now_ms)
+
+    _, result = _fetch_all(conn, limiter, Query("g", TimeRange.last(3600)), now_ms)
+
+    assert result.slices == 1 and faults.calls("FilterLogEvents") == 1
+
+
+def test_access_denied_in_the_middle_of_a_sliced_fetch_is_the_usual_message(
+    conn: AwsConnection, limiter: RateLimiter, faults: FaultInjector
+) -> None:
+    now_ms = int(time.time() * 1000)
+    _sliced_load(conn, faults, now_ms)
+    faults.deny("FilterLogEvents", after=3)
+
+    with pytest.raises(AccessDeniedError) as caught:
+        _fetch_all(conn, limiter, Query("/vpc/sliced", TimeRange.last(3600)), now_ms)
+
+    assert (
+        caught.value.message == "missing permission logs:FilterLogEvents on log group /vpc/sliced"
+    )
+
+
+def test_persistent_server_errors_in_the_middle_of_a_sliced_fetch_give_up_clearly(
+    conn: AwsConnection, limiter: RateLimiter, faults: FaultInjector
+) -> None:
+    now_ms = int(time.time() * 1000)
+    _sliced_load(conn, faults, now_ms)
+    faults.fail("FilterLogEvents", every=1, status=500, after=3)
+
+    with pytest.raises(ServiceUnavailableError) as caught:
+        _fetch_all(conn, limiter, Query("/vpc/sliced", TimeRange.last(3600)), now_ms)
+
+    assert caught.value.message == (
+        "the service keeps failing (InternalFailure: injected server error); try again later"
+    )
+
+
+def test_event_pages_skip_botocores_shape_walk_but_other_calls_keep_it(
+    conn: AwsConnection, limiter: RateLimiter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore import parsers
+
+    now_ms = int(time.time() * 1000)
+    written = _load(conn, "g", enis=10, total=3_000, now_ms=now_ms)
+    walked = Counter[str]()
+    original = parsers.BaseJSONParser._handle_structure
+
+    def counting(self: Any, shape: Any, value: Any) -> Any:
+        walked[shape.name] += 1
+        return original(self, shape, value)
+
+    monkeypatch.setattr(parsers.BaseJSONParser, "_handle_structure", counting)
+    batches, result = _fetch_all(conn, limiter, Query("g", TimeRange.last(3600)), now_ms)
+
+    assert Counter(delivered(batches)) == Counter(written)
+    assert result.bytes > 3_000 * 100  # the page bodies were measured
+    assert walked["FilteredLogEvent"] == 0  # not one event went through botocore's parser
+    # The same client still parses for everyone else.
+    plain = conn.logs.filter_log_events(logGroupName="g", limit=5)
+    assert len(plain["events"]) == 5 and walked["FilteredLogEvent"] == 5
+
+
+def test_the_slice_count_follows_the_budget_the_latency_and_the_range() -> None:
+    minute = 60_000
+    # A first page covered 6 minutes of a 60-minute range: ~9 more pages.
+    plan = partial(plan_rest, 0, 6 * minute, end_ms=60 * minute)
+    assert len(plan(1.0, calls_per_s=4)) == 4  # 4 calls/s x 1 s pages: 4 slices keep it busy
+    assert plan(0.2, calls_per_s=4) == []  # one sweep already spends 4 calls/s
+    assert len(plan(0.2, calls_per_s=10)) == 2
+    assert len(plan(5.0, calls_per_s=100)) == MAX_SLICES
+    assert len(plan(5.0, calls_per_s=100, max_slices=3)) == 3
+    # Few pages left, or little time left: fewer slices.
+    assert len(plan_rest(0, 20 * minute, 5.0, end_ms=60 * minute, calls_per_s=10)) == 2
+    assert plan_rest(0, 30 * minute, 5.0, end_ms=60 * minute, calls_per_s=10) == []
+    assert plan_rest(0, 59 * minute, 5.0, end_ms=60 * minute + 30_000, calls_per_s=10) == []
+    # The slices cover what is left exactly once, in order.
+    slices = plan(1.0, calls_per_s=4)
+    assert slices[0].start_ms == 6 * minute + 1 and slices[-1].end_ms == 60 * minute
+    assert all(a.end_ms + 1 == b.start_ms for a, b in itertools.pairwise(slices))

@@ -103,10 +103,34 @@ def test_an_unreachable_endpoint_is_given_up_after_a_bounded_time_and_stays_visi
         caught.value.message
         == "endpoint unreachable: http://10.0.0.1:4566/ (EndpointConnectionError)"
     )
-    assert 30 <= clock.monotonic() < 60
+    # The last retry is made at the patience's end, not a whole (jittered) backoff later.
+    assert 30 <= clock.monotonic() < 30.5
     assert limiter.state.reconnecting  # until a call succeeds again
     limiter.call(lambda: None, "logs:FilterLogEvents")
     assert not limiter.state.reconnecting
+
+
+def test_patience_per_outage_bounds_several_calls_together() -> None:
+    clock = RecordingClock()
+    limiter = _limiter(clock)
+    limiter.set_patience(8, per_outage=True)
+    down = EndpointConnectionError(endpoint_url="http://10.0.0.1:4566/")
+    for action in ("ec2:DescribeFlowLogs", "logs:DescribeLogGroups", "logs:FilterLogEvents"):
+        with pytest.raises(EndpointUnreachableError):
+            limiter.call(_failing(1_000, down), action)
+    # A one-shot command making three calls gives up once, not three times 8 s: the later
+    # calls do not even try (each try may cost a whole connect or read timeout).
+    assert 8 <= clock.monotonic() < 8.5
+    assert "logs:FilterLogEvents" not in limiter.calls_by_action()
+    assert limiter.state.reconnecting
+    # The next command (which sets its patience) tries afresh, with the whole patience.
+    limiter.set_patience(8, per_outage=True)
+    assert limiter.call(_failing(2, down), "logs:DescribeLogGroups") == "ok"
+    assert not limiter.state.reconnecting
+    started = clock.monotonic()
+    with pytest.raises(EndpointUnreachableError):
+        limiter.call(_failing(1_000, down), "logs:FilterLogEvents")
+    assert 8 <= clock.monotonic() - started < 8.5
 
 
 def test_server_errors_are_retried_then_reported() -> None:

@@ -160,6 +160,37 @@ def test_selected_streams_only_deliver_their_records(
     assert Counter(delivered(batches)) == Counter(wanted)
 
 
+def test_following_from_a_start_never_replays_what_came_before_it(
+    conn: AwsConnection, limiter: RateLimiter, clock: ManualClock
+) -> None:
+    writer = FlowLogWriter(conn, "g").create_group()
+    rng = random.Random(6)
+    # 15 minutes of history, then `query --since 1m --follow` starts its range a minute ago.
+    writer.put(_late_traffic(rng, clock.now_ms(), [0, 1], 300, sequence=0))
+    floor = clock.now_ms() - 60_000
+    before = [event for event in writer.written if event[1] < floor]
+    assert before, "the history must reach before the followed range"
+    batches: list[EventBatch] = []
+    tail = Tailer(conn, limiter, Query("g"), batches.append, clock, not_before_ms=floor)
+    for step in range(30):  # 5 minutes of arrivals, up to 3 minutes late
+        clock.advance(STEP_S)
+        writer.put(
+            _late_traffic(
+                rng, clock.now_ms(), [0, 1], 5, sequence=300 + 5 * step, max_late_ms=180_000
+            )
+        )
+        tail.poll_once()
+    for _ in range(12):  # the last late arrivals come in through sweeps
+        clock.advance(STEP_S)
+        tail.poll_once()
+
+    got = delivered(batches)
+    wanted = [event for event in writer.written if event[1] >= floor]
+    assert Counter(got) == Counter(wanted)
+    assert not set(got) & set(before)
+    assert tail.history[0].window_start_ms == floor
+
+
 def test_seen_events_report_repeats_and_forget_whole_minutes() -> None:
     seen = SeenEvents()
     assert seen.add(60_000, 1) and seen.add(60_500, 2) and seen.add(125_000, 3)

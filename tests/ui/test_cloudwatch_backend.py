@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -12,14 +13,14 @@ import pytest
 from flowtui.core.config import Settings
 from flowtui.core.query import Query, TimeRange
 from flowtui.demo.account import DemoAccount, build_demo_account
-from flowtui.demo.faults import InProcessEndpoint
+from flowtui.demo.faults import InProcessEndpoint, ManualClock
 from flowtui.demo.server import logs_client
 from flowtui.demo.traffic import TrafficGenerator
 from flowtui.demo.writer import backfill
-from flowtui.sources.aws import ConnectionOptions, connect
+from flowtui.sources.aws import ConnectionOptions, SourceError, connect
 from flowtui.sources.ratelimit import RateLimiter
 from flowtui.ui.backend import FeedStatus
-from flowtui.ui.cloudwatch_backend import CloudWatchBackend
+from flowtui.ui.cloudwatch_backend import FIRST_CONTACT_PATIENCE_S, CloudWatchBackend
 from flowtui.ui.formatting import Ownership
 
 pytestmark = pytest.mark.endpoint
@@ -119,10 +120,53 @@ def test_a_narrower_filter_keeps_the_rows_and_a_wider_one_refetches(
     live = cloudwatch._feeds[feed]
     original = live.load
     monkeypatch.setattr(
-        live, "load", lambda q, clear: (loads.append(clear), original(q, clear=clear))
+        live,
+        "load",
+        lambda q, clear, **more: (loads.append(clear), original(q, clear=clear, **more)),
     )
     cloudwatch.filter_applied(feed, replace(query, filter_text="action=reject dport=22"))
     assert loads == []
     cloudwatch.filter_applied(feed, replace(query, filter_text="dport=22"))
     assert loads == [True]
     cloudwatch.close(feed)
+
+
+def test_owners_come_from_every_eni_of_the_account_not_only_the_groups_streams(
+    backend: tuple[CloudWatchBackend, DemoAccount],
+) -> None:
+    """The app-subnet group's records talk to the database, whose flow log goes elsewhere."""
+    cloudwatch, account = backend
+    app_group = next(name for name in account.group_names if name.endswith("app-subnet"))
+    database = account.eni("db-1")
+    streams = {row.eni_id for row in cloudwatch.list_streams(app_group)}
+    assert database.id not in streams, "the database is not one of this group's ENIs"
+    reporter = Reporter()
+    feed = cloudwatch.open(Query(app_group, TimeRange.last(3600)), reporter)
+    wait_for(lambda: any(database.private_ip in owners.addresses for owners in reporter.owners))
+    cloudwatch.close(feed)
+    owners = reporter.owners[-1]
+    assert owners.addresses[database.private_ip] == "db-1"
+    assert owners.interfaces[database.id] == "db-1"
+
+
+def test_a_wrong_endpoint_is_given_up_on_in_seconds_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Nothing listens on the port: the first listing gives up after the first-contact patience
+    (counted on a manual clock, so the test takes no real minute), saying where it tried."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    conn = connect(ConnectionOptions(region="eu-west-1", endpoint_url=url))
+    clock = ManualClock(0)
+    limiter = RateLimiter(calls_per_s=100, clock=clock, context=conn.error_context)
+    cloudwatch = CloudWatchBackend(conn, limiter, Settings())
+    with pytest.raises(SourceError) as raised:
+        cloudwatch.list_groups()
+    assert clock.monotonic() <= FIRST_CONTACT_PATIENCE_S + 5
+    assert "\n" not in raised.value.message
+    assert f"127.0.0.1:{port}" in raised.value.message

@@ -73,7 +73,7 @@ async def test_first_page_shows_the_oldest_records_under_a_fixed_header(
         await settle(pilot)
         lines = screen_text(app).splitlines()
         assert lines[0].split()[:6] == ["start", "action", "srcaddr", "dstaddr", "dport", "proto"]
-        assert lines[1].split()[:6] == ["10:00:00", "ACCEPT", "203.0.113.7", "10.0.1.10", "web-1", "443"]
+        assert lines[1].startswith("10:00:00 ACCEPT   203.0.113.7       10.0.1.10 web-1 ")
         assert f"{ROWS} rows" in screen_text(app)
         await pilot.press("pagedown", "pagedown")
         await settle(pilot)
@@ -167,7 +167,7 @@ async def test_invalid_filter_points_at_the_problem_and_the_last_valid_one_stays
         caret_line = next(line for line in text.splitlines() if "^^^" in line)
         input_line = next(line for line in text.splitlines() if "actoin" in line)
         assert caret_line.index("^") == input_line.index("actoin")
-        assert screen.filter_text == "dstport=ssh", "the last valid text typed is applied"
+        assert screen.filter_text == "dstport=22", "invalid text keeps the filter applied before"
         assert len(screen.table.view) == 10
 
 

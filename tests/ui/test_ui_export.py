@@ -122,6 +122,30 @@ async def test_a_path_that_cannot_be_written_is_one_line_and_the_dialog_stays(
         assert app.screen is explorer_of(app)
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+async def test_a_pipe_or_device_is_refused_before_any_replace_question(
+    tmp_path: Path, kind: str
+) -> None:
+    import os
+
+    if kind == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/null")
+    app = explorer_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_export(app, pilot, path)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not any(isinstance(screen, ConfirmScreen) for screen in app.screen_stack)
+        dialog = top(app, ExportScreen)
+        assert not dialog.running
+        assert "cannot export to" in screen_text(app)
+    assert path.exists() and not path.is_file()
+
+
 async def test_a_large_export_reports_progress(tmp_path: Path) -> None:
     store = RecordStore()
     batch = sample_batch()

@@ -8,20 +8,25 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flowtui.ui.formatting import (
+from flowtui.ui.column_layout import (
     DEFAULT_HIDDEN,
+    available_columns,
+    fit_widths,
+    layout_columns,
+    measure_content,
+    time_style_for,
+)
+from flowtui.ui.formatting import (
+    Cell,
     DisplayOptions,
     Ownership,
     age,
-    available_columns,
     byte_size,
     display_expr,
     fit,
-    layout_columns,
-    measure_content,
+    fit_cell,
     sanitize,
 )
-from flowtui.ui.sample_data import SAMPLE_EPOCH, sample_ownership, sample_store
 from flowtui.ui.theme import (
     FLOW_VARIABLES,
     ThemeFileError,
@@ -31,6 +36,7 @@ from flowtui.ui.theme import (
 )
 from flowtui.ui.widgets.status_bar import StatusInfo, fitting_parts, status_parts
 from flowtui.ui.widgets.time_range import describe_range, earlier_choice
+from tests.fixtures.sample_data import SAMPLE_EPOCH, sample_ownership, sample_store
 
 
 def shown(name: str, values: Sequence[object], dtype: pl.DataType, **options: bool) -> list[object]:
@@ -94,16 +100,83 @@ def test_addresses_with_what_they_belong_to() -> None:
     assert frame.select(expr).to_series().to_list() == ["10.0.1.10 web-1", "203.0.113.7"]
 
 
-def test_default_layout_fits_the_essentials_in_80_columns_and_hides_the_rest() -> None:
+def test_default_layout_leads_with_the_answer_and_fits_it_in_80_columns() -> None:
     snapshot = sample_store().snapshot()
     names = available_columns(snapshot.fields, has_streams=True)
-    assert names[:5] == ["start", "srcaddr", "srcport", "dstaddr", "dstport"]
-    widths = measure_content(snapshot.frame(), names)
-    columns = layout_columns(names, DEFAULT_HIDDEN, widths, DisplayOptions(), Ownership())
+    assert names[:8] == [
+        "start", "action", "srcaddr", "dstaddr", "dstport", "protocol", "bytes", "packets"
+    ]  # fmt: skip
+    measured = measure_content(snapshot.frame(), names, sample_ownership())
+    options = DisplayOptions(time_style=time_style_for(measured, local=False))
+    columns = layout_columns(names, DEFAULT_HIDDEN, measured, options)
     shown_names = [column.name for column in columns]
     assert "version" not in shown_names and "account-id" not in shown_names
-    assert sum(column.width + 1 for column in columns[:7]) <= 80
-    assert {column.name: column.width for column in columns}["srcaddr"] == 15
+    widths = {column.name: column.width for column in columns}
+    assert widths["start"] == len("10:00:00"), "one day of records: the clock is enough"
+    # "10.0.0.2 VPC resolver" is the longest address with its owner in the sample.
+    assert widths["dstaddr"] == len("10.0.0.2 VPC resolver")
+    fitted = fit_widths(columns, 79)
+    assert sum(column.width + 1 for column in fitted[:6]) - 1 <= 79
+
+
+def test_fitting_shrinks_the_widest_address_first_and_never_below_ipv4() -> None:
+    snapshot = sample_store().snapshot()
+    names = available_columns(snapshot.fields, has_streams=True)
+    measured = measure_content(snapshot.frame(), names)
+    wide = measured.widened(type(measured)({"srcaddr": 39, "dstaddr": 30}))
+    columns = layout_columns(names, DEFAULT_HIDDEN, wide, DisplayOptions(time_style="clock"))
+    fitted = {column.name: column.width for column in fit_widths(columns, 79)}
+    # start 8, action 8 (the sample has a SKIPDATA record), dport 5, proto 5 and five
+    # separators leave 48 cells to share.
+    assert fitted["srcaddr"] == fitted["dstaddr"] == 24
+    narrow = {column.name: column.width for column in fit_widths(columns, 40)}
+    assert narrow["srcaddr"] == narrow["dstaddr"] == 15, "an IPv4 address is never cut"
+    roomy = {column.name: column.width for column in fit_widths(columns, 200)}
+    assert (roomy["srcaddr"], roomy["dstaddr"]) == (39, 30)
+
+
+def test_measurements_widen_at_once_and_keep_the_time_span() -> None:
+    small = measure_content(sample_store().snapshot().frame(), ["srcaddr", "start"])
+    ipv6 = type(small)({"srcaddr": 38}, SAMPLE_EPOCH + 90_000, SAMPLE_EPOCH + 90_000)
+    merged = small.widened(ipv6)
+    assert merged.widths["srcaddr"] == 38
+    assert small.widened(type(small)({"srcaddr": 7})).widths["srcaddr"] == small.widths["srcaddr"]
+    assert time_style_for(small, local=False) == "clock"
+    assert time_style_for(merged, local=False) == "day", "records over two days show the date"
+
+
+def test_an_ipv4_column_is_as_wide_as_its_longest_dotted_quad() -> None:
+    def width(addresses: list[int | None]) -> int:
+        frame = pl.DataFrame(
+            {"srcaddr": addresses, "srcaddr_v6": [None] * len(addresses)},
+            schema={"srcaddr": pl.UInt32, "srcaddr_v6": pl.String},
+        )
+        return measure_content(frame, ["srcaddr"]).widths["srcaddr"]
+
+    assert width([0x01020304, None]) == len("1.2.3.4")
+    assert width([0x01020304, 0xCB0071FF]) == len("203.0.113.255")
+    assert width([0x0A000064, 0x0A0A0A0A]) == len("10.10.10.10")
+    assert width([None]) == 0
+
+
+def test_the_action_column_makes_room_for_skipdata_only_when_it_shows() -> None:
+    frame = pl.DataFrame(
+        {"action": ["ACCEPT", None], "log-status": ["OK", "NODATA"]},
+        schema={"action": pl.String, "log-status": pl.String},
+    )
+    assert measure_content(frame, ["action"]).widths["action"] == 6
+    skipped = frame.with_columns(pl.Series("log-status", ["OK", "SKIPDATA"]))
+    assert measure_content(skipped, ["action"]).widths["action"] == 8
+
+
+def test_owner_labels_are_shortened_before_the_address_is_cut() -> None:
+    cell = Cell("10.0.0.20", note="bastion-host-in-eu")
+    assert fit_cell(cell, 30) == "10.0.0.20 bastion-host-in-eu  "
+    assert fit_cell(cell, 17) == "10.0.0.20 bastio…"
+    assert fit_cell(cell, 11) == "10.0.0.20  ", "no room for a readable label: the address alone"
+    ipv6 = Cell("2001:db8:1234:a100:8d6e:3477:df66:f105")
+    assert fit_cell(ipv6, 20, middle=True) == "2001:db8:…:df66:f105", "both ends of an address"
+    assert fit_cell(Cell("eni-0a1b2c3d4e5f60001"), 12) == "eni-0a1b2c3…"
 
 
 def test_age() -> None:

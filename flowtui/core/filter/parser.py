@@ -37,6 +37,7 @@ from flowtui.core.timeparse import TimeSpecError, parse_time
 
 _PORT_FIELDS = frozenset({"srcport", "dstport"})
 _PROTOCOL_FIELD = "protocol"
+_TCP_FLAGS_FIELD = "tcp-flags"
 _KEYWORDS = frozenset({"and", "or", "not"})
 _OPERATOR_CHARS = "=!<>"
 _IDENT_START = re.compile(r"[A-Za-z_]")
@@ -293,6 +294,17 @@ def _integer(target: str, spec: Field, item: _Item, text: str) -> int:
         if found is None:
             raise _bad(item, f"'{text}' is not a protocol name or number")
         return found
+    if target == _TCP_FLAGS_FIELD and not _is_digits(text):
+        from flowtui.core.decode import tcp_flags_value
+
+        flags = tcp_flags_value(text)
+        if flags is None:
+            raise _bad(
+                item,
+                f"'{text}' is not a tcp-flags value (a number, or flag names: syn, ack, fin, "
+                "rst, psh, urg, joined as in syn-ack)",
+            )
+        return flags
     if not _is_digits(text):
         raise _bad(item, f"'{text}' is not a number")
     if int(text) > highest:

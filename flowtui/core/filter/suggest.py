@@ -1,4 +1,8 @@
-"""Completions for the filter bar: field names, or `field=value` once an operator is typed."""
+"""Completions for the filter bar: field names, or `field=value` once an operator is typed.
+
+Values come from the records (most frequent first); for ports only well-known or named ones
+are offered, never a client's ephemeral port.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Collection, Iterable, Mapping
 
 from flowtui.core.fields import FIELDS
 from flowtui.core.filter.syntax import ALIASES, SHORTHANDS, FilterError, resolve_target
+from flowtui.core.ports import port_service
 
 
 def suggest(
@@ -49,8 +54,28 @@ def _field_choices(available: frozenset[str]) -> list[str]:
     return names
 
 
+#: Port fields: of the ports seen, only well-known or named ones are worth completing.
+_PORT_FIELDS = frozenset({"srcport", "dstport"})
+_WELL_KNOWN_BELOW = 1024
+
+
+def _worth_completing(name: str, value: str) -> bool:
+    """A client's ephemeral port (49731) is noise in completions; 22, 443 and 5432 are not."""
+    if name not in _PORT_FIELDS:
+        return True
+    if not value.isdecimal():
+        return False
+    port = int(value)
+    return port < _WELL_KNOWN_BELOW or port_service(port) is not None
+
+
 def _value_choices(target: str, values_seen: Mapping[str, Iterable[str]]) -> list[str]:
     names = SHORTHANDS.get(target, (target,))
-    seen = [str(value) for name in names for value in values_seen.get(name, ())]
+    seen = [
+        str(value)
+        for name in names
+        for value in values_seen.get(name, ())
+        if _worth_completing(name, str(value))
+    ]
     enum_values = list(FIELDS[names[0]].values)
     return list(dict.fromkeys([*enum_values, *seen]))

@@ -17,4 +17,5 @@ Modules:
 - `talkers`: top talkers and rejections; `values`: value counts and counts per field;
   `timeline`: traffic over time.
 - `report`: several tables at once (the stats view, `query --stats`) and their text output.
+- `drill`: the filter of the records behind a row or a time bucket (drill-down).
 """

@@ -14,10 +14,9 @@ from textual.widgets.option_list import Option
 
 from flowtui.core.fields import FIELDS
 from flowtui.core.schema import INGEST, STREAM
-from flowtui.ui.formatting import DisplayOptions, column_title, fit
+from flowtui.ui.formatting import DisplayOptions, column_title
 
 ColumnsResult = tuple[list[str], set[str]]
-MEANING_WIDTH = 54
 _BOOKKEEPING_MEANINGS = {
     STREAM: "CloudWatch log stream the record came from",
     INGEST: "When CloudWatch ingested the record",
@@ -39,7 +38,9 @@ class ColumnsScreen(ModalScreen[ColumnsResult | None]):
         width: 60; max-width: 100%; height: 90%;
         background: $surface; border: round $primary; padding: 0 1;
     }
-    ColumnsScreen OptionList { height: 1fr; border: none; }
+    ColumnsScreen OptionList {
+        height: 1fr; border: none; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ColumnsScreen Static { color: $foreground 70%; }
     """
 
@@ -62,7 +63,8 @@ class ColumnsScreen(ModalScreen[ColumnsResult | None]):
             mark = "[ ]" if name in self.hidden else "[x]"
             title = column_title(name, DisplayOptions())
             meaning = FIELDS[name].meaning if name in FIELDS else _BOOKKEEPING_MEANINGS[name]
-            line = fit(f"{mark} {title:<14} {meaning}", MEANING_WIDTH)
+            # One line each: the list cuts it to its width (see `text-wrap` above).
+            line = f"{mark} {title:<14} {meaning}"
             options.append(Option(Text(line), id=name))
         return options
 

@@ -22,7 +22,7 @@ from flowtui.core.view import SortKey
 from flowtui.ui.clipboard import copy_text
 from flowtui.ui.formatting import value_text
 from flowtui.ui.keys import EXPLORER_KEYS, bindings
-from flowtui.ui.messages import ExplorerAction, FollowChanged, RefetchRequested
+from flowtui.ui.messages import ExplorerAction, FollowChanged, RefetchRequested, StopLoading
 from flowtui.ui.screens.explorer_query import ExplorerQueries
 from flowtui.ui.widgets.detail_pane import DetailScreen
 from flowtui.ui.widgets.flow_table import FlowTable
@@ -45,17 +45,24 @@ class ExplorerScreen(ExplorerQueries):
     """
 
     def on_mount(self) -> None:
-        super().on_mount()
-        # The docked pane says how to close it (Esc never leaves the explorer).
+        # (Textual runs ExplorerFeed.on_mount too.) The docked pane says how to close it.
         self.detail_pane.mount(Static("Esc/⏎ close · x explain", id="detail-keys"))
 
     # --- closing and leaving ---------------------------------------------------------------
 
     def close_open_part(self) -> bool:
-        """Esc: close the docked detail pane (bars close themselves); False if none was open."""
+        """Esc: close the docked detail pane (bars close themselves), else stop a running load
+        (its rows stay); False if there was neither."""
         if self.detail_pane.has_class("-open"):
             self.detail_pane.remove_class("-open")
             self.table.focus()
+            return True
+        if self._feed_status.fetching:
+            self._feed_status = replace(self._feed_status, fetching=False, progress=None)
+            self.post_message(StopLoading(self.feed))
+            rows = self.feed.store.row_count
+            self.app.notify(f"Loading stopped: the {rows:,} rows loaded so far stay")
+            self._update_status()
             return True
         return False
 

@@ -67,10 +67,13 @@ class _BuildRequest:
     base: ViewIndex | None
     predicate: pl.Expr | None
     sort: tuple[SortKey, ...]
-    #: Measure every row (a rebuild), or only those from this row id on (rows appended).
+    #: Measure every row the view shows (a rebuild), else only the rows it gains.
     measure: bool
     ownership: Ownership
-    since: int | None = None
+
+
+def _matching(frame: pl.DataFrame, predicate: pl.Expr | None) -> pl.DataFrame:
+    return frame if predicate is None else frame.lazy().filter(predicate).collect()
 
 
 class ExplorerFeed(Screen[None]):
@@ -239,9 +242,9 @@ class ExplorerFeed(Screen[None]):
         self._start_build(snapshot, None, predicate, sort, measure=True)
 
     def _extend(self, snapshot: StoreSnapshot) -> None:
-        shown = self.table.snapshot
-        since = shown.next_row_id if shown is not None else None
-        self._start_build(snapshot, self.table.view, None, (), measure=False, since=since)
+        # Every row the view knew is gone (a refetch cleared the store): measure afresh.
+        fresh = snapshot.first_row_id >= self.table.view.scanned_upto
+        self._start_build(snapshot, self.table.view, None, (), measure=fresh)
 
     def _start_build(
         self,
@@ -251,13 +254,12 @@ class ExplorerFeed(Screen[None]):
         sort: tuple[SortKey, ...],
         *,
         measure: bool,
-        since: int | None = None,
     ) -> None:
         self._token += 1
         self._building = True
         self._busy = "filtering…" if base is None and predicate is not None else ""
         request = _BuildRequest(
-            self._token, snapshot, base, predicate, sort, measure, self._ownership, since
+            self._token, snapshot, base, predicate, sort, measure, self._ownership
         )
         self._build_view(request)
 
@@ -268,12 +270,15 @@ class ExplorerFeed(Screen[None]):
             view = extend_view(request.base, snapshot)
         else:
             view = build_view(snapshot, request.predicate, request.sort)
+        # Widths come from the rows the view shows: all of them on a rebuild, else the new ones.
         names = available_columns(snapshot.fields, has_streams=True)
         widths = None
         if request.measure:
-            widths = measure_content(snapshot.frame(), names, request.ownership)
-        elif request.since is not None and request.since < snapshot.next_row_id:
-            widths = measure_content(snapshot.since(request.since), names, request.ownership)
+            shown = _matching(snapshot.frame(), view.predicate)
+            widths = measure_content(shown, names, request.ownership)
+        elif request.base is not None and request.base.scanned_upto < snapshot.next_row_id:
+            arrived = _matching(snapshot.since(request.base.scanned_upto), view.predicate)
+            widths = measure_content(arrived, names, request.ownership)
         self.post_message(ViewBuilt(request.token, snapshot, view, widths, request.measure))
 
     @on(ViewBuilt)

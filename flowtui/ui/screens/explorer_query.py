@@ -1,9 +1,9 @@
 """The explorer's filter bar and search: the keys that choose which rows show or match.
 
-`ExplorerQueries` adds them to `ExplorerFeed`. A filter is applied this long after the last
-keystroke (each apply rebuilds the view in a worker); `=` and `!` narrow the filter to the
-current cell's value. Searches run in a thread worker that reports with `SearchDone`: exact
-text marks matches in display order, fuzzy search ranks the rows best first.
+`ExplorerQueries` adds them to `ExplorerFeed`. Typed filter text is parsed and applied a moment
+after the last keystroke (each apply rebuilds the view in a worker); `=` and `!` narrow the
+filter to the current cell's value. Searches run in a thread worker that reports with
+`SearchDone`: exact text marks matches in display order, fuzzy search ranks the rows best first.
 """
 
 from __future__ import annotations
@@ -126,28 +126,31 @@ class ExplorerQueries(ExplorerFeed):
 
     @on(QueryBar.Changed, "#filter-bar")
     def _filter_typed(self, event: QueryBar.Changed) -> None:
-        snapshot = self.feed.store.snapshot()
-        try:
-            self._compile(event.text, snapshot)
-        except FilterError as error:
-            # Invalid: the preview goes, the filter applied before the bar opened comes back.
-            self._restore_committed()
-            self.filter_bar.show_problem(BarProblem(error.message, error.position, error.length))
-            return
-        self.filter_bar.show_problem(None, self.filter_bar.suggestions_hint())
+        # Checked when typing pauses, not per key: a parse costs time in the text's length,
+        # and a long filter pasted key by key must not cost one parse per key.
         self._pending_filter = event.text
         if self._settle_timer is not None:
             self._settle_timer.stop()
         self._settle_timer = self.set_timer(FILTER_SETTLE_SECONDS, self.flush_filter)
 
     def flush_filter(self) -> None:
-        """Apply the last valid filter typed now, instead of when typing pauses."""
+        """Check the text typed now, instead of when typing pauses: point at its problem (and
+        put back the filter applied before), or preview it."""
         if self._settle_timer is not None:
             self._settle_timer.stop()
             self._settle_timer = None
         pending, self._pending_filter = self._pending_filter, None
-        if pending is not None:
-            self.apply_filter(pending, announce=self._committed_filter is None)
+        if pending is None:
+            return
+        try:
+            self._compile(pending, self.feed.store.snapshot())
+        except FilterError as error:
+            # Invalid: the preview goes, the filter applied before the bar opened comes back.
+            self._restore_committed()
+            self.filter_bar.show_problem(BarProblem(error.message, error.position, error.length))
+            return
+        self.filter_bar.show_problem(None, self.filter_bar.suggestions_hint())
+        self.apply_filter(pending, announce=self._committed_filter is None)
 
     @on(QueryBar.Submitted, "#filter-bar")
     def _filter_submitted(self, event: QueryBar.Submitted) -> None:
@@ -167,6 +170,9 @@ class ExplorerQueries(ExplorerFeed):
             # Esc: what was typed is dropped, the filter applied before stays.
             self._restore_committed()
             self._committed_filter = None
+        if event.bar is self.search_bar:
+            # Esc: the highlight goes back to the search applied last, not the text typed.
+            self.table.set_search("" if self.fuzzy else self.search_text)
         self.table.focus()
 
     def action_quick_filter(self, exclude: bool) -> None:

@@ -23,7 +23,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, ProgressBar, RadioButton, RadioSet, Static
 from textual.worker import get_current_worker
 
-from flowtui.core.export import ExportError, ExportKind, ExportResult, export
+from flowtui.core.export import (
+    ExportError,
+    ExportKind,
+    ExportResult,
+    check_target,
+    export,
+)
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import ViewIndex
 from flowtui.ui.formatting import byte_size, sanitize
@@ -171,7 +177,13 @@ class ExportScreen(ModalScreen[ExportResult | None]):
         path = self._target()
         if path is None:
             return
-        if path.exists() and not path.is_dir():
+        try:
+            # Refuse a device, pipe or dangling link before asking to replace it.
+            check_target(path, overwrite=True)
+        except ExportError as error:
+            self._problem(str(error))
+            return
+        if path.exists():
 
             def answered(yes: bool | None) -> None:
                 if yes:

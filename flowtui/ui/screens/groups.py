@@ -69,9 +69,14 @@ class GroupsScreen(ListScreen[GroupRow]):
         load: Callable[[], Sequence[GroupRow]],
         clock: Callable[[], float],
         select: str | None = None,
+        where: str = "",
     ) -> None:
         super().__init__(load, clock)
         self._select = select
+        self._where = where
+
+    def loading_text(self) -> str:
+        return f"Listing log groups from {self._where}…" if self._where else ""
 
     def key(self, item: GroupRow) -> str:
         return item.name

@@ -1,4 +1,5 @@
-"""Every binding, with the keys it answers to after the user's keymap (`?`)."""
+"""Help (`?`): the filter syntax, then every binding with the keys it answers to after the
+user's keymap."""
 
 from __future__ import annotations
 
@@ -14,6 +15,35 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from flowtui.ui.keys import HELP_SECTIONS, PALETTE_HELP, keys_for
+
+#: The filter bar's language (`f`), as the README's cheat sheet says it.
+FILTER_SYNTAX: tuple[tuple[str, str], ...] = (
+    ("rejected SSH", "action=reject dstport=22   (or dport=ssh)"),
+    ("...not from 10/8", "action=reject dport=ssh not src=10.0.0.0/8"),
+    ("either address", "addr=10.0.1.5   (addr!=10.0.1.5: neither)"),
+    ("a subnet", "dstaddr=10.0.2.0/24  addr=2001:db8::/32  srcaddr=10.0.2.*"),
+    ("ports, a range", "dstport=22,3389  port=1024-65535"),
+    ("a protocol", "protocol=tcp  proto=icmp"),
+    ("an ENI", "eni=eni-0a*"),
+    ("big flows", "bytes>1000000 packets>=100"),
+    ("recent", "start>-15m  start>=2026-11-27T10:00Z"),
+    ("no data", "status=nodata  srcaddr=-   (- is a missing value)"),
+    ("either of two", "dport=22 or dport=3389, with not and ( )"),
+    ("operators", "= != < <= > >=; terms side by side are ANDed"),
+    ("fields", "AWS names (log-status), src dst sport dport proto eni status, addr port"),
+    ("in the bar", "Enter applies, Esc puts back the filter applied before, Tab completes"),
+)
+
+
+def filter_table() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column()
+    table.add_row(Text("Filter syntax (f)", style="bold underline"), Text(""))
+    for what, example in FILTER_SYNTAX:
+        table.add_row(Text(what), Text(example))
+    table.add_row(Text(""), Text(""))
+    return table
 
 
 def help_table(keymap: Mapping[str, str]) -> Table:
@@ -58,6 +88,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
+            yield Static(filter_table(), id="filter-syntax")
             yield Static(help_table(self._keymap))
 
     def action_scroll(self, lines: int) -> None:

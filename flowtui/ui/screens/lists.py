@@ -125,6 +125,7 @@ class ListScreen(FilteredPickScreen[None], Generic[Item]):
 
     def reload(self) -> None:
         self.pick_list.loading = True
+        self.query_one("#info", Static).update(Text(sanitize(self.loading_text())))
         self._run_load()
 
     @work(thread=True, exclusive=True, group="list", exit_on_error=False)
@@ -139,6 +140,7 @@ class ListScreen(FilteredPickScreen[None], Generic[Item]):
     @on(_Loaded)
     def _loaded(self, message: _Loaded[Item]) -> None:
         self.pick_list.loading = False
+        self.query_one("#info", Static).update(Text(""))
         self.items = {self.key(item): item for item in message.items}
         self.pick_list.set_rows([self.row(item) for item in message.items])
         self.after_load()
@@ -146,12 +148,17 @@ class ListScreen(FilteredPickScreen[None], Generic[Item]):
     @on(_LoadFailed)
     def _load_failed(self, message: _LoadFailed) -> None:
         self.pick_list.loading = False
+        self.query_one("#info", Static).update(Text(""))
         self.pick_list.empty_message = f"Could not load: {message.message}"
         self.pick_list.refresh()
         self.app.notify(message.message, severity="error", timeout=10)
 
     def after_load(self) -> None:
         """Hook: runs once rows are shown."""
+
+    def loading_text(self) -> str:
+        """Hook: what is being tried while the list loads (where it connects to)."""
+        return ""
 
     def title_text(self) -> str:
         return self.TITLE_TEXT

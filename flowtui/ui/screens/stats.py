@@ -31,13 +31,26 @@ from textual.widgets import Footer, Static
 
 from flowtui.core.query import TimeRange
 from flowtui.core.stats.counting import Counting, StatsTable
+from flowtui.core.stats.drill import row_filters, within
 from flowtui.core.stats.grouping import NULL_TEXT
 from flowtui.core.stats.report import stats_overview
 from flowtui.core.stats.timeline import TimelineTable, bucket_seconds_for, timeline
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import ViewIndex
+from flowtui.core.wording import counted
 from flowtui.ui.formatting import DisplayOptions, Ownership, display_expr, fit, sanitize
+from flowtui.ui.insights_engine import InsightsEngine
 from flowtui.ui.keys import STATS_KEYS, bindings
+from flowtui.ui.screens.confirm import ConfirmScreen
+from flowtui.ui.screens.drill import DrillChoice, DrillScreen, bucket_choices, row_choices
+from flowtui.ui.screens.stats_insights import (
+    InsightsConfirm,
+    InsightsDone,
+    InsightsEnded,
+    InsightsPartial,
+    InsightsProgress,
+    InsightsRunner,
+)
 from flowtui.ui.screens.value_counts import counted_rows
 from flowtui.ui.widgets.traffic_chart import LABEL_WIDTH, MAX_WIDTH, TrafficChart, TrafficData
 
@@ -67,6 +80,8 @@ class ShownTable:
     rows: tuple[tuple[str, ...], ...]
     #: What the reader must know beyond the counting (unavailable, a field not recorded), or "".
     note: str = ""
+    #: Per row, the filter of the records behind it (drill-down), "" when it has no key.
+    drill: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +129,8 @@ def shown_table(table: StatsTable, counting_note: str, ownership: Ownership) -> 
     if table.rows.height > kept.height:
         notes.insert(0, f"the first {kept.height} of {table.rows.height:,} rows")
     headers = tuple(_HEADERS.get(column, column) for column in columns)
-    return ShownTable(table.title, headers, numeric, rows, sanitize("; ".join(notes)))
+    drill = row_filters(table)[: kept.height]
+    return ShownTable(table.title, headers, numeric, rows, sanitize("; ".join(notes)), drill)
 
 
 def traffic_data(table: TimelineTable) -> TrafficData:
@@ -151,9 +167,20 @@ def compute_stats(
     """Every table of the stats view and the traffic chart's data, over `frame`'s rows."""
     tables = stats_overview(frame, counting, dict(ownership.interfaces), limit)
     over_time = timeline(frame, counting, bucket_seconds)
+    return stats_result(tables, over_time, frame.height, counting, ownership)
+
+
+def stats_result(
+    tables: list[StatsTable],
+    over_time: TimelineTable,
+    rows: int,
+    counting: Counting,
+    ownership: Ownership,
+) -> StatsResult:
+    """The screen's result from the core's tables (of either engine)."""
     counting_note = next((table.note for table in tables if table.available), "")
     return StatsResult(
-        frame.height,
+        rows,
         counting,
         sanitize(counting_note),
         tuple(shown_table(table, counting_note, ownership) for table in tables),
@@ -298,9 +325,17 @@ class StatsScreen(Screen[None]):
         local_time: bool = False,
         counting: Counting = Counting.ALL_RECORDS,
         monotonic: Callable[[], float] = time.monotonic,
+        insights: InsightsEngine | None = None,
+        open_records: Callable[[str, TimeRange], None] | None = None,
     ) -> None:
         super().__init__()
         self._rows = rows
+        #: The other engine, when the rows come from a CloudWatch log group.
+        self._insights = InsightsRunner(self, insights) if insights is not None else None
+        self.engine = "local"
+        self._engine_text = ""
+        #: Opens an explorer on a filter and time range (drill-down); None where it cannot.
+        self._open_records = open_records
         self._time_range = time_range
         self._ownership = ownership
         self._clock = clock
@@ -343,6 +378,9 @@ class StatsScreen(Screen[None]):
         self._started_at = self.monotonic()
         self._token += 1
         self._computing = True
+        if self.engine == "insights" and self._insights is not None:
+            self._start_insights()
+            return
         self._update_header()
         self._count(self._token, snapshot, view, self.counting, self._bucket_seconds())
 
@@ -350,6 +388,8 @@ class StatsScreen(Screen[None]):
         """While following: count again when the rows changed, at most every REFRESH_SECONDS."""
         if self._computing or self.monotonic() - self._started_at < REFRESH_SECONDS:
             return
+        if self.engine == "insights":
+            return  # each Insights run is billed: never repeated behind the user's back
         snapshot, view = self._rows()
         if (snapshot.generation, view.generation, len(view)) != self._counted_key:
             self.recount()
@@ -406,7 +446,7 @@ class StatsScreen(Screen[None]):
         text = Text()
         rows = self.result.rows if self.result else None
         text.append("Stats", "bold")
-        text.append(f" over {rows:,} rows" if rows is not None else " (counting…)")
+        text.append(f" over {counted(rows, 'row')}" if rows is not None else " (counting…)")
         if self._filter_text:
             text.append(f" · filter: {sanitize(self._filter_text)}")
         if self._computing and self.result is not None:
@@ -416,6 +456,11 @@ class StatsScreen(Screen[None]):
         result = self.result
         if result is not None and result.counting is self.counting and result.counting_note:
             text.append(f": {result.counting_note}")
+        if self._insights is not None:
+            text.append("\nEngine (e): ", "bold")
+            text.append(self.engine, "bold")
+            if self._engine_text:
+                text.append(f" · {sanitize(self._engine_text)}")
         return text
 
     def _update_header(self) -> None:
@@ -446,4 +491,108 @@ class StatsScreen(Screen[None]):
         self.query_one("#tables", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_close(self) -> None:
+        if self._insights is not None and self._insights.stop():
+            self._engine_text = "stopping the Insights query…"
+            self._update_header()
+            return  # escape stops the query first; the next one leaves
         self.dismiss(None)
+
+    # --- the Insights engine ---------------------------------------------------------------
+
+    # --- drill-down ------------------------------------------------------------------------
+
+    def action_drill(self) -> None:
+        """Enter on a table: pick a row, open the explorer on the records behind it."""
+        focused = self.focused
+        if isinstance(focused, StatsTableView) and self._open_records is not None:
+            table = focused.table
+            self._pick(row_choices(table.rows, table.drill), f"{table.title}: open the records of")
+
+    def action_drill_bucket(self) -> None:
+        """`b`: pick a time bucket of the chart, open the explorer on its records."""
+        if self.result is not None and self._open_records is not None:
+            self._pick(bucket_choices(self.result.traffic), "Open the records of the bucket")
+
+    def _pick(self, choices: list[DrillChoice], title: str) -> None:
+        if not choices:
+            self.notify("Nothing to open here", severity="warning")
+            return
+
+        def picked(choice: DrillChoice | None) -> None:
+            if choice is not None and self._open_records is not None:
+                window = choice.window or self._time_range
+                self._open_records(within(self._filter_text, choice.filter_text), window)
+
+        self.app.push_screen(DrillScreen(title, choices), picked)
+
+    def action_switch_engine(self) -> None:
+        if self._insights is None:
+            self.notify("Insights runs over a CloudWatch log group only", severity="warning")
+            return
+        if self.engine == "insights":
+            self._insights.stop()
+            self.engine, self._engine_text = "local", ""
+        else:
+            self.engine = "insights"
+        self.recount()
+
+    def _start_insights(self) -> None:
+        assert self._insights is not None
+        self._insights.start(
+            self._token,
+            filter_text=self._filter_text,
+            counting=self.counting,
+            eni_labels=self._ownership().interfaces,
+            bucket_seconds=self._bucket_seconds(),
+            limit=TOP_ROWS,
+        )
+        self._engine_text = "estimating the scan…"
+        self._update_header()
+
+    def _current(self, token: int) -> bool:
+        return token == self._token and self.engine == "insights"
+
+    @on(InsightsProgress)
+    def _insights_progress(self, message: InsightsProgress) -> None:
+        if self._current(message.token):
+            self._engine_text = message.text
+            self._update_header()
+
+    @on(InsightsPartial)
+    def _insights_partial(self, message: InsightsPartial) -> None:
+        if self._current(message.token):
+            ownership = self._ownership()
+            self._show_tables(tuple(shown_table(t, t.note, ownership) for t in message.tables))
+
+    @on(InsightsConfirm)
+    def _insights_confirm(self, message: InsightsConfirm) -> None:
+        if not self._current(message.token) or self._insights is None:
+            return
+        runner = self._insights
+        question = "Run this in CloudWatch Logs Insights? It is billed per GB scanned."
+        self.app.push_screen(ConfirmScreen(question, message.estimate.describe()), runner.confirmed)
+
+    @on(InsightsDone)
+    def _insights_done(self, message: InsightsDone) -> None:
+        if not self._current(message.token):
+            return
+        counts = next((t for t in message.tables if t.title == "Records per action"), None)
+        rows = int(counts.rows.get_column("records").sum()) if counts is not None else 0
+        result = stats_result(
+            message.tables, message.timeline, rows, self.counting, self._ownership()
+        )
+        self._engine_text = "done: only the aggregates came back"
+        self.post_message(_StatsReady(message.token, result))
+
+    @on(InsightsEnded)
+    def _insights_ended(self, message: InsightsEnded) -> None:
+        if message.token != self._token:
+            return
+        self._computing = False
+        self.engine, self._engine_text = "local", ""
+        text = sanitize(f"Insights: {message.message}. Counted locally instead.")
+        if message.stopped:
+            self.notify(text, markup=False)
+        else:
+            self.notify(text, severity="warning", markup=False)
+        self.recount()

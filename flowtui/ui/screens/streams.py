@@ -79,6 +79,9 @@ class StreamsScreen(ListScreen[StreamRow]):
         self.group = group
         self._query = query
 
+    def loading_text(self) -> str:
+        return f"Listing the streams of {self.group}…"
+
     def title_text(self) -> str:
         return f"Streams of {self.group}: space selects, a selects all, Enter opens"
 

@@ -27,10 +27,12 @@ from flowtui.core.stats.grouping import NULL_TEXT
 from flowtui.core.stats.values import value_counts
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import ViewIndex
+from flowtui.core.wording import counted
 from flowtui.ui.formatting import (
     DisplayOptions,
     Ownership,
     display_expr,
+    format_clock,
     protocol_name,
     sanitize,
 )
@@ -50,9 +52,14 @@ def counted_rows(snapshot: StoreSnapshot, view: ViewIndex) -> pl.DataFrame:
     return snapshot.rows(view.row_ids)
 
 
+def is_time(column: str) -> bool:
+    spec = FIELDS.get(column)
+    return spec is not None and spec.kind is FieldKind.TIMESTAMP
+
+
 def has_about(column: str, ownership: Ownership) -> bool:
-    """Whether values of `column` get a "belongs to" column (protocol names, owners)."""
-    return column == "protocol" or _labels_for(column, ownership) is not None
+    """Whether values of `column` get a second column (protocol names, owners, the time)."""
+    return column == "protocol" or is_time(column) or _labels_for(column, ownership) is not None
 
 
 def _labels_for(column: str, ownership: Ownership) -> dict[str, str] | None:
@@ -66,6 +73,9 @@ def _labels_for(column: str, ownership: Ownership) -> dict[str, str] | None:
 
 
 def _about(column: str, value: str, labels: dict[str, str] | None) -> str:
+    if is_time(column):
+        # Epoch seconds as logged (what a filter takes), and the time they stand for.
+        return format_clock(int(value), local=False) if value.isdecimal() else ""
     if column == "protocol" and value.isdecimal():
         name = protocol_name(int(value))
         return "" if name == value else name
@@ -167,12 +177,13 @@ class ValueCountsScreen(ModalScreen[ValuePick | None]):
         yield Footer()
 
     def _title(self) -> Text:
-        rows = f"{len(self._view):,} rows"
+        rows = counted(len(self._view), "row")
         where = f", filter: {self._filter_text}" if self._filter_text else ""
         return Text(sanitize(f"Values of {self.column} over {rows}{where}"))
 
     def _columns(self) -> Sequence[PickColumn]:
-        about = [PickColumn("belongs to", None, minimum=10, drop=1)] if self._with_about else []
+        title = "time (UTC)" if is_time(self.column) else "belongs to"
+        about = [PickColumn(title, None, minimum=10, drop=1)] if self._with_about else []
         return [
             PickColumn("value", None, minimum=16),
             *about,

@@ -31,6 +31,7 @@ from flowtui.core.views import (
     ViewStore,
     clean_view_name,
 )
+from flowtui.core.wording import counted
 from flowtui.ui.backend import error_text
 from flowtui.ui.formatting import sanitize
 from flowtui.ui.keys import NAME_KEYS, VIEWS_KEYS, bindings
@@ -170,7 +171,7 @@ def describe_view(view: SavedView) -> str:
     """One line about a view: where it loads from and how it shows the rows."""
     source = view.source
     parts = [source.log_group]
-    parts.append(f"{len(source.streams)} streams" if source.streams else "all streams")
+    parts.append(counted(len(source.streams), "stream") if source.streams else "all streams")
     if source.profile:
         parts.append(f"profile {source.profile}")
     if source.region:
@@ -183,7 +184,7 @@ def describe_view(view: SavedView) -> str:
         keys = ", ".join(f"{column} {'▼' if desc else '▲'}" for column, desc in view.sort)
         parts.append(f"sort {keys}")
     if view.columns:
-        parts.append(f"{len(view.columns)} columns")
+        parts.append(counted(len(view.columns), "column"))
     if view.follow:
         parts.append("follow")
     return " · ".join(parts)

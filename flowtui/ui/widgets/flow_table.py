@@ -30,12 +30,14 @@ from textual.strip import Strip
 from flowtui.core.search import highlight_spans
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import SortKey, ViewIndex, empty_view
+from flowtui.ui.column_layout import fit_widths
 from flowtui.ui.formatting import (
     Cell,
     Column,
     DisplayOptions,
     Ownership,
     fit,
+    fit_cell,
     format_page,
 )
 from flowtui.ui.keys import MOVE_KEYS, bindings
@@ -124,7 +126,9 @@ class FlowTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._snapshot: StoreSnapshot | None = None
         self._view: ViewIndex = empty_view()
         self._view_token = 0
+        self._natural: list[Column] = []
         self._columns: list[Column] = []
+        self._fitted_width = -1
         self._offsets: list[int] = []
         self._options = DisplayOptions()
         self._ownership = Ownership()
@@ -199,12 +203,28 @@ class FlowTable(ScrollView, can_focus=True, inherit_bindings=False):
         ownership: Ownership,
         sort: tuple[SortKey, ...],
     ) -> None:
-        """New columns, display options or ownership labels: re-render everything."""
-        current = self.current_column
-        self._columns = list(columns)
+        """New columns (at their natural widths), display options or ownership labels:
+        re-render everything. The first columns are fitted to the width on screen."""
+        self._natural = list(columns)
         self._options = options
         self._ownership = ownership
         self._sort = sort
+        self._fit_columns()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._fit_width() != self._fitted_width:
+            self._fit_columns()
+
+    def _fit_width(self) -> int:
+        """Cells for columns: the width less the vertical scrollbar's, whether it shows or not
+        (so rows arriving never refit the columns)."""
+        return self.size.width - self.styles.scrollbar_size_vertical
+
+    def _fit_columns(self) -> None:
+        current = self.current_column
+        width = self._fit_width()
+        self._fitted_width = width
+        self._columns = fit_widths(self._natural, width) if width > 0 else list(self._natural)
         self._offsets = []
         x = 0
         for column in self._columns:
@@ -472,7 +492,7 @@ class FlowTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _cell_segments(self, column: Column, cell: Cell, base: Style) -> list[Segment]:
         """The cell's text in `base`, with its value, owner note and search matches styled."""
-        shown = fit(cell.display, column.width, column.numeric)
+        shown = fit_cell(cell, column.width, column.numeric, column.address)
         offset = len(shown) - len(shown.lstrip(" ")) if column.numeric else 0
         layers: list[tuple[int, int, Style]] = []
         if cell.style:

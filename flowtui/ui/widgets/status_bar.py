@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from flowtui.core.wording import counted
 from flowtui.ui.backend import FeedStatus
 from flowtui.ui.formatting import sanitize
 
 PROGRESS_CELLS = 5
+#: The applied filter is shortened to this many cells (and further on a narrow line).
+FILTER_CELLS = 40
 _DIVIDER = " │ "
 
 
@@ -21,6 +24,8 @@ class StatusInfo:
     total_rows: int = 0
     shown_rows: int = 0
     filtered: bool = False
+    #: The filter applied (shown shortened at every width: the rows count means nothing without).
+    filter_text: str = ""
     time_range: str = ""
     source: str = ""
     #: "" (not following), "following" or "paused" (following, but scrolled up).
@@ -39,6 +44,8 @@ class _Part:
     text: str
     priority: int
     style: str = ""
+    #: Never dropped: shortened instead when the line is too narrow.
+    keep: bool = False
 
 
 def progress_text(progress: float | None) -> str:
@@ -48,12 +55,25 @@ def progress_text(progress: float | None) -> str:
     return f"fetching {'▰' * filled}{'▱' * (PROGRESS_CELLS - filled)} {progress:.0%}"
 
 
+def loaded_text(feed: FeedStatus) -> str:
+    """What a running fetch has received: "40,000 ev, 4 pages, 4.8 MB, ~3 s left"."""
+    text = f"{feed.fetched:,} ev, {counted(feed.pages, 'page')}, {feed.bytes / 1e6:.1f} MB"
+    if feed.eta_s is not None:
+        eta = feed.eta_s
+        left = f"{eta:.0f} s" if eta < 90 else f"{eta / 60:.0f} min"
+        text += f", ~{left} left"
+    return text
+
+
 def status_parts(info: StatusInfo) -> list[_Part]:
     """Every part in display order, each with a priority (lower drops last)."""
-    rows = f"{info.total_rows:,} rows"
+    rows = counted(info.total_rows, "row")
     if info.filtered:
-        rows = f"{info.shown_rows:,}/{info.total_rows:,} rows"
+        rows = f"{info.shown_rows:,}/{rows}"
     parts = [_Part(rows, 0)]
+    if info.filter_text:
+        shown = shorten(" ".join(sanitize(info.filter_text).split()), FILTER_CELLS)
+        parts.append(_Part(f"filter {shown}", 1, keep=True))
     if info.time_range:
         parts.append(_Part(f"{info.time_range} {info.time_zone}", 4))
     if info.follow == "following":
@@ -63,6 +83,8 @@ def status_parts(info: StatusInfo) -> list[_Part]:
     feed = info.feed
     if feed.fetching:
         parts.append(_Part(progress_text(feed.progress), 2, "busy"))
+        if feed.pages:
+            parts.append(_Part(loaded_text(feed), 4, "busy"))
     if feed.throttled:
         parts.append(_Part("throttled", 2, "warning"))
     if feed.reconnecting:
@@ -77,7 +99,7 @@ def status_parts(info: StatusInfo) -> list[_Part]:
     if info.events_per_s is not None:
         parts.append(_Part(f"{info.events_per_s:,.0f} ev/s", 6))
     if feed.api_calls:
-        parts.append(_Part(f"{feed.api_calls:,} API calls", 7))
+        parts.append(_Part(counted(feed.api_calls, "API call"), 7))
     if feed.pushdown:
         parts.append(_Part(feed.pushdown, 7))
     if info.source:
@@ -87,12 +109,26 @@ def status_parts(info: StatusInfo) -> list[_Part]:
     return parts
 
 
+def shorten(text: str, cells: int) -> str:
+    """`text` cut to `cells` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= cells else text[: max(cells - 1, 0)] + "…"
+
+
 def fitting_parts(parts: list[_Part], width: int) -> list[_Part]:
-    """Drop the least important parts until the line fits `width` (the first always stays)."""
+    """Drop the least important parts until the line fits `width`; the first part and the
+    parts to keep always stay (those are shortened when nothing else is left to drop)."""
     kept = list(parts)
-    while len(kept) > 1 and _length(kept) > width:
-        least = max(kept[1:], key=lambda part: part.priority)
-        kept.remove(least)
+    while _length(kept) > width:
+        droppable = [part for part in kept[1:] if not part.keep]
+        if not droppable:
+            break
+        kept.remove(max(droppable, key=lambda part: part.priority))
+    excess = _length(kept) - width
+    for index, part in enumerate(kept):
+        if excess > 0 and part.keep:
+            cells = max(len(part.text) - excess, 8)
+            excess -= len(part.text) - cells
+            kept[index] = replace(part, text=shorten(part.text, cells))
     return kept
 
 

@@ -20,8 +20,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from flowtui.core.query import TimeRange
-from flowtui.core.timeparse import TimeSpecError, parse_duration, parse_time
+from flowtui.core.query import TimeRange, TimeRangeError, check_time_range
+from flowtui.core.timeparse import TimeSpecError, is_relative_time, parse_duration, parse_time
 from flowtui.ui.formatting import format_clock
 
 PRESETS: tuple[tuple[str, int], ...] = (
@@ -69,19 +69,48 @@ def earlier_choice(time_range: TimeRange, now_ms: int) -> TimeRangeChoice:
     return TimeRangeChoice(TimeRange.between(start - span, time_range.end_ms), earlier)
 
 
+def check_range(time_range: TimeRange, now_s: int) -> TimeRange:
+    """`time_range` if it can hold records (`core.query.check_time_range`, as the command line
+    checks it); TimeSpecError saying why not. A range reaching before 1970 is refused rather
+    than clamped: here it is a typo (99999d), and loading all of history is never a keystroke
+    away. The backend narrows a range to the group's retention by itself."""
+    try:
+        checked = check_time_range(time_range, now_s * 1000)
+    except TimeRangeError as error:
+        raise TimeSpecError(str(error)) from None
+    if checked.note is not None:
+        longest = short_duration(now_s - now_s % 86400)
+        raise TimeSpecError(
+            "that range starts before 1970, the earliest time CloudWatch Logs accepts "
+            f"(the longest reaches back {longest})"
+        )
+    return time_range
+
+
 def absolute_choice(start_text: str, end_text: str, now_s: int) -> TimeRangeChoice:
-    """From the two absolute inputs; TimeSpecError (with a readable message) when invalid."""
+    """From the two absolute inputs; TimeSpecError (with a readable message) when invalid.
+
+    A relative start with no end (`-3h`) stays relative: "the last 3 hours", not the three
+    hours before the moment it was typed (a saved view means the same thing tomorrow).
+    """
     if not start_text.strip():
         raise TimeSpecError("give a start time, such as 2026-11-27T10:00Z or -2h")
+    if is_relative_time(start_text) and not end_text.strip() and start_text.strip() != "now":
+        return relative_choice(start_text, now_s)
     start = parse_time(start_text, now_s)
     end = parse_time(end_text, now_s) if end_text.strip() else None
     if end is not None and end <= start:
         raise TimeSpecError("the end must be after the start")
-    return TimeRangeChoice(TimeRange.between(start * 1000, None if end is None else end * 1000))
+    time_range = TimeRange.between(start * 1000, None if end is None else end * 1000)
+    return TimeRangeChoice(check_range(time_range, now_s))
 
 
-def relative_choice(text: str) -> TimeRangeChoice:
-    return TimeRangeChoice(TimeRange.last(parse_duration(text.strip().lstrip("-"))))
+def relative_choice(text: str, now_s: int) -> TimeRangeChoice:
+    """`2h` (or `-2h`): the last two hours, always counted back from now."""
+    seconds = parse_duration(text.strip().lstrip("-"))
+    if seconds <= 0:
+        raise TimeSpecError("a relative range must be longer than 0s")
+    return TimeRangeChoice(check_range(TimeRange.last(seconds), now_s))
 
 
 class TimeRangeScreen(ModalScreen[TimeRangeChoice | None]):
@@ -131,7 +160,13 @@ class TimeRangeScreen(ModalScreen[TimeRangeChoice | None]):
     @on(OptionList.OptionSelected)
     def _preset(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == EARLIER:
-            self.dismiss(earlier_choice(self._current, self._now_s() * 1000))
+            choice = earlier_choice(self._current, self._now_s() * 1000)
+            try:
+                check_range(choice.time_range, self._now_s())
+            except TimeSpecError as error:
+                self._show_error(str(error))
+                return
+            self.dismiss(choice)
             return
         seconds = dict(PRESETS)[str(event.option.id)]
         self.dismiss(TimeRangeChoice(TimeRange.last(seconds)))
@@ -139,7 +174,7 @@ class TimeRangeScreen(ModalScreen[TimeRangeChoice | None]):
     @on(Input.Submitted, "#relative")
     def _relative(self, event: Input.Submitted) -> None:
         try:
-            self.dismiss(relative_choice(event.value))
+            self.dismiss(relative_choice(event.value, self._now_s()))
         except TimeSpecError as error:
             self._show_error(str(error))
 

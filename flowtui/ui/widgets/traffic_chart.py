@@ -2,8 +2,10 @@
 
 One column of block characters per bucket (neighbouring buckets are summed when there are
 more buckets than columns); each series is scaled to its own maximum, which is printed at the
-end of its line, and the time axis under the bars names the first and last bucket. Colours
-come from the theme's `$flow-accept` and `$flow-reject`, so the chart reads in 16 colours too.
+end of its line (with room for the widest, so units never wrap). Few buckets are drawn several
+columns wide so the chart fills its width, and the time axis labels buckets wherever a label
+fits. Colours come from the theme's `$flow-accept` and `$flow-reject`, so the chart reads in
+16 colours too.
 """
 
 from __future__ import annotations
@@ -93,12 +95,26 @@ def _clock(seconds: int, bucket_seconds: int, local: bool) -> str:
     return moment.strftime("%m-%d" if bucket_seconds >= DAY else "%H:%M")
 
 
-def axis_line(first: int, last: int, bucket_seconds: int, width: int, local: bool) -> str:
-    """`10:00` under the first column and the last bucket's time under the last one."""
-    start, end = _clock(first, bucket_seconds, local), _clock(last, bucket_seconds, local)
-    if width < len(start) + len(end) + 1:
-        return start[:width]
-    return start + end.rjust(width - len(start))
+def axis_line(
+    first: int, bucket_seconds: int, columns: int, *, cell: int, local: bool, width: int
+) -> str:
+    """Times under the bars: the first bucket's, then one wherever the next label fits.
+
+    `columns` buckets are drawn `cell` characters wide each, starting at `first` (epoch s).
+    """
+    line = ""
+    for index in range(columns):
+        position = index * cell
+        label = _clock(first + index * bucket_seconds, bucket_seconds, local)
+        gap = 0 if not line else 2
+        if position >= len(line) + gap and position + len(label) <= width:
+            line = line.ljust(position) + label
+    return line
+
+
+def max_text_width(texts: Sequence[str]) -> int:
+    """Room for the `max ...` texts after the bars (so units never wrap)."""
+    return max((len(text) for text in texts), default=0) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +176,6 @@ class TrafficChart(Widget):
             text.append("\n")
             text.append(data.unavailable or "No records with a start time", self._style("label"))
             return text
-        bars_width = max(self.size.width - LABEL_WIDTH - MAX_WIDTH, MIN_BARS)
         count = "{:,}".format
         values = (data.records_accept, data.records_reject, data.bytes_accept, data.bytes_reject)
         shows = (count, count, byte_size, byte_size)
@@ -170,23 +185,35 @@ class TrafficChart(Widget):
                 SERIES_HEIGHTS, values, shows, strict=True
             )
         ]
-        columns, run = 0, 1
-        for line in series:
-            shown, run = grouped(line.values, bars_width)
-            columns = len(shown)
+        # The widest "max ..." text sets the room after the bars: units never wrap.
+        room = max(self.size.width - LABEL_WIDTH - MAX_WIDTH, MIN_BARS)
+        shown_series = [grouped(line.values, room) for line in series]
+        maxima = [
+            f"max {line.show(max(shown, default=0))}"
+            for line, (shown, _) in zip(series, shown_series, strict=True)
+        ]
+        bars_width = max(self.size.width - LABEL_WIDTH - max_text_width(maxima), MIN_BARS)
+        shown_series = [grouped(line.values, bars_width) for line in series]
+        columns, run = len(shown_series[0][0]), shown_series[0][1]
+        # Few buckets are drawn wider, so the chart uses the width it has.
+        cell = max(bars_width // max(columns, 1), 1)
+        for line, (shown, _) in zip(series, shown_series, strict=True):
             rows = bar_rows(shown, line.height)
             for index, bars in enumerate(rows):
                 text.append("\n")
                 label = line.label if index == len(rows) - 1 else ""
                 text.append(f"{label:<{LABEL_WIDTH - 1}} ", self._style("label"))
-                text.append(bars.ljust(bars_width), self._style(line.style))
+                wide = "".join(block * cell for block in bars)
+                text.append(wide.ljust(bars_width), self._style(line.style))
                 if index == len(rows) - 1:
                     text.append(f" max {line.show(max(shown, default=0))}", self._style("label"))
         first = data.first_bucket or 0
-        last_start = first + (columns - 1) * run * data.bucket_seconds
         text.append("\n")
         text.append(" " * LABEL_WIDTH)
-        axis = axis_line(first, last_start, run * data.bucket_seconds, columns, self.local_time)
+        seconds = run * data.bucket_seconds
+        axis = axis_line(
+            first, seconds, columns, cell=cell, local=self.local_time, width=bars_width
+        )
         text.append(axis, self._style("label"))
         return text
 

@@ -1,0 +1,302 @@
+"""The IAM role a flow log delivers with: read it, judge it, or create a least-privilege one.
+
+Reading takes iam:GetRole (the trust policy), iam:ListRolePolicies + iam:GetRolePolicy (inline
+policies) and iam:ListAttachedRolePolicies + iam:GetPolicy + iam:GetPolicyVersion (managed
+policies); every call goes through the shared rate limiter. The documents are judged by
+`flowtui.core.flowlog_policy`. A permission flowtui lacks makes that part "cannot tell", named
+by its IAM action; a role that does not exist is a `RoleNotFoundError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from flowtui.core.flowlog_policy import (
+    DeliveryTarget,
+    PermissionsCheck,
+    PolicyFormatError,
+    TrustCheck,
+    Verdict,
+    check_permissions,
+    check_trust,
+    permissions_policy,
+    trust_policy,
+)
+from flowtui.sources.aws import (
+    AccessDeniedError,
+    AwsConnection,
+    SourceError,
+    error_code,
+    is_custom_endpoint,
+    translate_error,
+)
+from flowtui.sources.ratelimit import RateLimiter
+
+#: The inline policy flowtui puts on a role it creates.
+DELIVERY_POLICY_NAME = "flowtui-flow-log-delivery"
+_ROLE_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?P<path>.+)$"
+)
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+class RoleNotFoundError(SourceError):
+    """The role named by an ARN does not exist in the account."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleArn:
+    arn: str
+    account_id: str
+    name: str
+    partition: str = "aws"
+
+
+def parse_role_arn(arn: str) -> RoleArn:
+    """A role ARN's account and name; a SourceError says what a role ARN looks like."""
+    match = _ROLE_ARN.match(arn.strip())
+    if match is None:
+        raise SourceError(f"{arn!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")
+    return RoleArn(
+        arn.strip(), match["account"], match["path"].rsplit("/", 1)[-1], match["partition"]
+    )
+
+
+def check_role_name(name: str) -> str:
+    if not _ROLE_NAME.match(name):
+        raise SourceError(f"{name!r} is not a valid role name (1-64 letters, digits and +=,.@_-)")
+    return name
+
+
+@dataclass
+class RoleReport:
+    """What flowtui could learn about a delivery role."""
+
+    arn: str
+    name: str
+    trust: TrustCheck | None = None
+    permissions: PermissionsCheck | None = None
+    #: Why parts could not be read ("missing permission iam:GetRolePolicy").
+    unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool | None:
+        """True when trust and permissions are both allowed, False when either is refused,
+        None when flowtui cannot tell."""
+        verdicts = [
+            self.trust.verdict if self.trust else Verdict.UNKNOWN,
+            self.permissions.verdict if self.permissions else Verdict.UNKNOWN,
+        ]
+        if any(v in (Verdict.DENIED, Verdict.MISSING) for v in verdicts):
+            return False
+        if all(v is Verdict.ALLOWED for v in verdicts):
+            return True
+        return None
+
+    def problems(self) -> list[str]:
+        """One line per thing that stops (or may stop) delivery."""
+        lines: list[str] = []
+        if self.trust is not None and not self.trust.ok:
+            lines.append(f"trust policy: {self.trust.reason}")
+        if self.permissions is not None:
+            for check in self.permissions.checks:
+                if check.verdict is not Verdict.ALLOWED:
+                    lines.append(f"{check.action}: {check.verdict.value} ({check.reason})")
+        lines.extend(self.unreadable)
+        return lines
+
+
+_clients_lock = threading.Lock()
+_clients: dict[int, tuple[AwsConnection, Any]] = {}
+
+
+def iam_client(conn: AwsConnection) -> Any:
+    """The connection's IAM client (global service; a custom endpoint is used for it too)."""
+    with _clients_lock:
+        cached = _clients.get(id(conn))
+        if cached is not None and cached[0] is conn:
+            return cached[1]
+        custom = conn.endpoint_url if is_custom_endpoint(conn.endpoint_url, "logs") else None
+        try:
+            client = conn.session.client(
+                "iam", endpoint_url=custom, region_name=conn.region, config=conn.logs.meta.config
+            )
+        except BotoCoreError as exc:
+            raise translate_error(exc, "connect", context=conn.error_context) from None
+        _clients[id(conn)] = (conn, client)
+        return client
+
+
+def _iam(
+    conn: AwsConnection, limiter: RateLimiter, action: str, call: Callable[[], Any]
+) -> dict[str, Any]:
+    """One IAM call through the limiter; NoSuchEntity becomes RoleNotFoundError."""
+
+    def guarded() -> Any:
+        try:
+            return call()
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                message = str(exc.response.get("Error", {}).get("Message", "not found"))
+                raise RoleNotFoundError(message) from None
+            raise
+
+    response: dict[str, Any] = limiter.call(guarded, action)
+    return response
+
+
+def _policy_documents(
+    conn: AwsConnection, limiter: RateLimiter, name: str, report: RoleReport
+) -> list[tuple[str, str | Mapping[str, object]]] | None:
+    iam = iam_client(conn)
+    documents: list[tuple[str, str | Mapping[str, object]]] = []
+    try:
+        marker: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"RoleName": name, **({"Marker": marker} if marker else {})}
+            page = _iam(
+                conn, limiter, "iam:ListRolePolicies", partial(iam.list_role_policies, **kwargs)
+            )
+            for policy_name in page.get("PolicyNames", []):
+                got = _iam(
+                    conn,
+                    limiter,
+                    "iam:GetRolePolicy",
+                    partial(iam.get_role_policy, RoleName=name, PolicyName=policy_name),
+                )
+                documents.append((f"inline policy {policy_name}", got["PolicyDocument"]))
+            marker = page.get("Marker") if page.get("IsTruncated") else None
+            if not marker:
+                break
+        marker = None
+        while True:
+            kwargs = {"RoleName": name, **({"Marker": marker} if marker else {})}
+            page = _iam(
+                conn,
+                limiter,
+                "iam:ListAttachedRolePolicies",
+                partial(iam.list_attached_role_policies, **kwargs),
+            )
+            for attached in page.get("AttachedPolicies", []):
+                arn = attached["PolicyArn"]
+                policy = _iam(
+                    conn, limiter, "iam:GetPolicy", partial(iam.get_policy, PolicyArn=arn)
+                )
+                version = policy["Policy"].get("DefaultVersionId", "v1")
+                got = _iam(
+                    conn,
+                    limiter,
+                    "iam:GetPolicyVersion",
+                    partial(iam.get_policy_version, PolicyArn=arn, VersionId=version),
+                )
+                label = f"managed policy {attached.get('PolicyName', arn)}"
+                documents.append((label, got["PolicyVersion"]["Document"]))
+            marker = page.get("Marker") if page.get("IsTruncated") else None
+            if not marker:
+                break
+    except AccessDeniedError as exc:
+        report.unreadable.append(f"{exc.message}: the role's permissions cannot be checked")
+        return None
+    return documents
+
+
+def inspect_role(
+    conn: AwsConnection,
+    limiter: RateLimiter,
+    role_arn: str,
+    target: DeliveryTarget,
+    *,
+    flow_log_id: str | None = None,
+) -> RoleReport:
+    """Read a delivery role and judge its trust policy and its permissions for `target`.
+
+    Raises RoleNotFoundError when the role does not exist, SourceError for a malformed ARN.
+    """
+    parsed = parse_role_arn(role_arn)
+    report = RoleReport(parsed.arn, parsed.name)
+    iam = iam_client(conn)
+    try:
+        role = _iam(conn, limiter, "iam:GetRole", partial(iam.get_role, RoleName=parsed.name))
+    except RoleNotFoundError:
+        raise RoleNotFoundError(
+            f"role {parsed.name} does not exist in account {parsed.account_id} ({parsed.arn})"
+        ) from None
+    except AccessDeniedError as exc:
+        report.unreadable.append(f"{exc.message}: the trust policy cannot be checked")
+        role = None
+    if role is not None:
+        report.trust = check_trust(
+            role["Role"].get("AssumeRolePolicyDocument", {}),
+            parsed.account_id,
+            conn.region,
+            flow_log_id=flow_log_id,
+        )
+    documents = _policy_documents(conn, limiter, parsed.name, report)
+    if documents is not None:
+        try:
+            report.permissions = check_permissions(documents, target)
+        except PolicyFormatError as exc:
+            report.unreadable.append(f"cannot read the role's policies: {exc}")
+    return report
+
+
+def role_exists(conn: AwsConnection, limiter: RateLimiter, name: str) -> bool:
+    """Whether a role of this name exists (False when iam:GetRole is denied: CreateRole will
+    say)."""
+    iam = iam_client(conn)
+    try:
+        _iam(conn, limiter, "iam:GetRole", partial(iam.get_role, RoleName=name))
+    except RoleNotFoundError:
+        return False
+    except AccessDeniedError:
+        return False
+    return True
+
+
+def create_role(
+    conn: AwsConnection, limiter: RateLimiter, name: str, target: DeliveryTarget
+) -> str:
+    """Create a least-privilege delivery role; returns its ARN. An existing role of that name
+    is an error: flowtui never changes a role it did not create."""
+    check_role_name(name)
+    iam = iam_client(conn)
+    trust = json.dumps(trust_policy(target.account_id, target.region))
+    try:
+        created = _iam(
+            conn,
+            limiter,
+            "iam:CreateRole",
+            partial(
+                iam.create_role,
+                RoleName=name,
+                AssumeRolePolicyDocument=trust,
+                Description="Delivers VPC flow logs to CloudWatch Logs (created by flowtui)",
+            ),
+        )
+    except SourceError as exc:
+        if "EntityAlreadyExists" in exc.message:
+            raise SourceError(
+                f"role {name} already exists: pass it with --role, or choose another name"
+            ) from None
+        raise
+    _iam(
+        conn,
+        limiter,
+        "iam:PutRolePolicy",
+        partial(
+            iam.put_role_policy,
+            RoleName=name,
+            PolicyName=DELIVERY_POLICY_NAME,
+            PolicyDocument=json.dumps(permissions_policy(target)),
+        ),
+    )
+    arn: str = created["Role"]["Arn"]
+    return arn
