@@ -295,3 +295,16 @@ def test_headless_commands_take_the_rate_budget_from_the_config_file(
     args.rate_budget = 3.0
     _, limiter = connection.open_connection(args)
     assert limiter.budget == 3.0
+
+
+def test_a_filter_typo_is_refused_before_any_file_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    noisy = tmp_path / "flows.log"
+    noisy.write_text("not a flow record\n" * 50 + GOOD + "\n")
+    with pytest.raises(SystemExit) as stopped:
+        main(["query", str(noisy), "--filter", "dstprot=22"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert "did you mean 'dstport'" in err
+    assert "not a flow record" not in err and "fields" not in err

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import orjson
 import pytest
 
-from flowtui.cli import main
 from flowtui.demo.account import DemoAccount, build_demo_account
 from flowtui.demo.faults import InProcessEndpoint
 from flowtui.demo.follow import follow_flow_logs
@@ -17,6 +17,7 @@ from flowtui.demo.roles import BROKEN_ROLE, GOOD_ROLE, MISTRUSTING_ROLE
 from flowtui.demo.server import ec2_client, logs_client
 from flowtui.demo.traffic import TrafficGenerator
 from flowtui.demo.writer import TrafficWriter, backfill
+from tests.cli_support import isolate_aws_env, run_cli
 
 pytestmark = pytest.mark.endpoint
 
@@ -68,25 +69,11 @@ def demo() -> Iterator[Demo]:
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("FLOWTUI_CONFIG_DIR", str(tmp_path / "flowtui"))
-    monkeypatch.setenv("FLOWTUI_STATE_DIR", str(tmp_path / "state"))
+    isolate_aws_env(monkeypatch, tmp_path)
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str], demo: Demo) -> tuple[int, str, str]:
-    full = [*args, "--endpoint-url", demo.server.url, "--region", "us-east-1"]
-    try:
-        code = main(full)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli([*args, "--endpoint-url", demo.server.url, "--region", "us-east-1"], capsys)
 
 
 def coverage(demo: Demo, capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, object]]:
@@ -103,14 +90,25 @@ def test_list_shows_the_uncovered_eni_and_each_scope(
     assert found[staging.id]["covered_by"] == []
     assert found[staging.id]["coverage"] == "uncovered"
     db = found[demo.account.eni("db-1").id]
-    assert {f["scope"] for f in db["flow_logs"]} == {"vpc", "subnet"}  # type: ignore[union-attr]
+    assert {f["scope"] for f in db["flow_logs"]} == {"vpc", "subnet"}  # type: ignore[attr-defined]
     alb = found[demo.account.eni("alb-a").id]
-    assert {f["scope"] for f in alb["flow_logs"]} == {"vpc", "eni"}  # type: ignore[union-attr]
+    assert {f["scope"] for f in alb["flow_logs"]} == {"vpc", "eni"}  # type: ignore[attr-defined]
     code, out, _ = run(["flowlogs", "list"], capsys, demo)
     assert code == 0
     line = next(line for line in out.splitlines() if staging.id in line)
     assert "! uncovered: no flow log captures this ENI" in line
     assert "Amazon DNS server" in out and "169.254.169.254" in out
+    # moto reports SUCCESS for web-2's flow log, but its role lacks logs:PutLogEvents.
+    web2 = found[demo.account.eni("web-2").id]
+    (failing,) = cast(list[str], web2["failing"])
+    audit = next(f for f in cast(list[dict[str, object]], web2["flow_logs"]) if f["id"] == failing)
+    assert audit["delivery_status"] == "FAILED"
+    assert audit["delivery_error"] == (
+        f"delivery failing: role {BROKEN_ROLE} lacks logs:PutLogEvents"
+    )
+    line = next(line for line in out.splitlines() if demo.account.eni("web-2").id in line)
+    assert "! all, 1 failing (see below)" in line
+    assert f"{failing} on {web2['eni']}" in out and "lacks logs:PutLogEvents" in out
 
 
 def test_bad_input_is_one_line_and_changes_nothing(
@@ -206,7 +204,7 @@ def test_doctor_names_the_missing_action_and_fails(
     mistrust = [c for c in report["flow_logs"] if MISTRUSTING_ROLE in c["detail"]]
     assert mistrust and "vpc-flow-logs.amazonaws.com" in mistrust[0]["detail"]
     code, out, _ = run(["doctor"], capsys, demo)
-    assert code == 1 and "check(s) failed" in out and "iam:PassRole" in out
+    assert code == 1 and "checks failed" in out and "iam:PassRole" in out
 
 
 def test_delete_names_what_stops_and_asks(
@@ -222,7 +220,7 @@ def test_delete_names_what_stops_and_asks(
     flow_log = next(
         line.split()[-1] for line in out.splitlines() if line.startswith("created flow log")
     )
-    others = [f for f in coverage(demo, capsys)[staging]["covered_by"] if f != flow_log]  # type: ignore[union-attr]
+    others = [f for f in coverage(demo, capsys)[staging]["covered_by"] if f != flow_log]  # type: ignore[attr-defined]
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     code, out, err = run(["flowlogs", "delete", flow_log], capsys, demo)
     assert code == 2 and "without --yes" in err
@@ -266,6 +264,18 @@ def test_change_replaces_the_flow_log_after_showing_before_and_after(
         ["flowlogs", "change", old, "--traffic-type", "ACCEPT", "--yes"], capsys, demo
     )
     assert code == 2 and "already does" in err
+    # What stops and starts: web-1 is covered by the VPC's flow log only.
+    (vpc_wide,) = [
+        f["FlowLogId"]
+        for f in ec2.describe_flow_logs()["FlowLogs"]
+        if f["ResourceId"] == demo.account.vpc_id
+    ]
+    args = ["flowlogs", "change", vpc_wide, "--traffic-type", "REJECT", "--dry-run"]
+    code, out, err = run(args, capsys, demo)
+    assert code == 0, err
+    web1 = demo.account.eni("web-1").id
+    changed = next(line for line in out.splitlines() if line.strip().startswith(web1))
+    assert changed.endswith("all -> reject-only") and "What changes for the ENIs" in out
     broken = f"arn:aws:iam::{demo.account.account_id}:role/{BROKEN_ROLE}"
     code, _, err = run(["flowlogs", "change", old, "--role", broken, "--yes"], capsys, demo)
     assert code == 2 and "cannot deliver" in err

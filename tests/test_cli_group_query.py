@@ -11,50 +11,25 @@ from pathlib import Path
 import orjson
 import pytest
 
-from flowtui.cli import main
-from flowtui.demo.account import DemoAccount, build_demo_account
+from flowtui.demo.account import DemoAccount
 from flowtui.demo.faults import InProcessEndpoint
-from flowtui.demo.server import logs_client
-from flowtui.demo.traffic import TrafficGenerator
-from flowtui.demo.writer import backfill
+from tests.cli_support import demo_endpoint, isolate_aws_env, run_cli
 
 pytestmark = pytest.mark.endpoint
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[tuple[InProcessEndpoint, DemoAccount]]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        with InProcessEndpoint() as server:
-            server.reset()  # moto's state is per process: other modules may have used it
-            account = build_demo_account(server.url)
-            generator = TrafficGenerator(account, seed=5, rate=3.0)
-            backfill(logs_client(server.url, account.region), generator, hours=0.5)
-            yield server, account
-            server.reset()
+    with demo_endpoint(seed=5, rate=3.0) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("FLOWTUI_CONFIG_DIR", str(tmp_path / "flowtui"))
-    monkeypatch.setenv("FLOWTUI_STATE_DIR", str(tmp_path / "state"))
+    isolate_aws_env(monkeypatch, tmp_path)
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 def query(server: InProcessEndpoint, group: str, *extra: str) -> list[str]:

@@ -19,6 +19,7 @@ from flowtui.commands.connection import (
     time_range_from,
 )
 from flowtui.commands.output import (
+    check_filter_syntax,
     filter_problem,
     format_time,
     print_stats,
@@ -201,7 +202,7 @@ class _BatchPrinter:
 def run_cloudwatch_query(args: argparse.Namespace) -> int:
     if getattr(args, "query_view", None):
         _apply_view(args)
-    _check_filter(args.filter)  # before connecting: a typo costs no API call
+    check_filter_syntax(args.filter)  # before connecting: a typo costs no API call
     now_s = int(time.time())
     view_range: TimeRange | None = getattr(args, "view_time_range", None)
     requested = view_range or time_range_from(args.since, args.until, now_s)
@@ -271,14 +272,6 @@ def _finish(printer: _BatchPrinter, args: argparse.Namespace) -> None:
     if printer.store.malformed_count:
         skipped = counted(printer.store.malformed_count, "malformed line")
         sys.stderr.write(f"{skipped} skipped\n")
-
-
-def _check_filter(text: str) -> None:
-    if text:
-        try:
-            parse_filter(text)
-        except FilterError as error:
-            raise filter_problem(error) from None
 
 
 def group_info(conn: AwsConnection, limiter: RateLimiter, group: str) -> LogGroupInfo | None:

@@ -14,7 +14,6 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import TextIO
 
 import orjson
@@ -23,8 +22,7 @@ from flowtui.commands.connection import open_connection, print_notices, source_e
 from flowtui.commands.output import write_table
 from flowtui.core.fields import UnknownFieldError
 from flowtui.core.flowlog_coverage import CoverageState, EniCoverage, VpcCoverage, captured_state
-from flowtui.core.flowlog_format import PreviewContext, creation_format, preview_record
-from flowtui.core.flowlog_policy import permissions_policy, policy_json, trust_policy
+from flowtui.core.flowlog_format import creation_format
 from flowtui.core.formats import FormatError, LogFormat
 from flowtui.core.never_captured import EXCLUSIONS
 from flowtui.errors import UserError
@@ -38,10 +36,19 @@ from flowtui.sources.delivery_role import (
     role_exists,
 )
 from flowtui.sources.ec2_resources import FlowLogInfo
+from flowtui.sources.flowlog_plan import (
+    capture_changes,
+    change_plan,
+    changed_spec,
+    create_plan,
+    flow_log_line,
+    is_unchanged,
+    replace_flow_log,
+    role_json,
+)
 from flowtui.sources.flowlogs import (
     CreateSpec,
     Resource,
-    aws_cli_commands,
     create_flow_log,
     delete_flow_log,
     find_flow_log,
@@ -50,7 +57,6 @@ from flowtui.sources.flowlogs import (
     read_coverage,
     resolve_resource,
     same_flow_log,
-    traffic_type,
 )
 from flowtui.sources.ratelimit import RateLimiter
 
@@ -69,18 +75,6 @@ def confirm(question: str, yes: bool, stdin: TextIO, err: TextIO) -> bool:
 # --- list ------------------------------------------------------------------------------------
 
 
-def _flow_log_line(flow_log: FlowLogInfo) -> str:
-    destination = flow_log.log_group or flow_log.destination_type
-    summary = flow_log.format.summary() if flow_log.format else "unreadable format"
-    interval = f"{flow_log.aggregation_interval_s}s" if flow_log.aggregation_interval_s else "-"
-    status = flow_log.delivery_status or "status unknown"
-    error = f" ({flow_log.delivery_error})" if flow_log.delivery_error else ""
-    return (
-        f"{flow_log.id} on {flow_log.resource_id}: {flow_log.traffic_type} -> {destination}, "
-        f"{summary}, {interval}, {status}{error}"
-    )
-
-
 def _eni_json(vpc: VpcCoverage[FlowLogInfo], eni: EniCoverage[FlowLogInfo]) -> dict[str, object]:
     state = eni.state
     return {
@@ -90,6 +84,7 @@ def _eni_json(vpc: VpcCoverage[FlowLogInfo], eni: EniCoverage[FlowLogInfo]) -> d
         "label": eni.label,
         "addresses": list(eni.eni.addresses),
         "covered_by": list(eni.flow_log_ids),
+        "failing": [f.id for f in eni.failing],
         "coverage": state.value,
         "warning": state.warning,
         "flow_logs": [
@@ -129,13 +124,16 @@ def _write_coverage_table(vpcs: list[VpcCoverage[FlowLogInfo]], out: TextIO) -> 
                 via = ", ".join(f"{c.flow_log.id} ({c.scope.value})" for c in eni.covered_by)
                 state = eni.state
                 shown = state.value if state.warning is None else f"{state.value}: {state.warning}"
+                failing = len(eni.failing) if state is not CoverageState.NOT_DELIVERING else 0
+                if failing:
+                    shown += f", {failing} failing (see below)"
                 rows.append(
                     [
                         f"  {eni.eni.eni_id}",
                         subnet.subnet.name or subnet.subnet.subnet_id,
                         eni.label or "-",
                         via or "-",
-                        shown if state is CoverageState.ALL else f"! {shown}",
+                        shown if state is CoverageState.ALL and not failing else f"! {shown}",
                     ]
                 )
         if len(rows) > 1:
@@ -143,7 +141,7 @@ def _write_coverage_table(vpcs: list[VpcCoverage[FlowLogInfo]], out: TextIO) -> 
         else:
             out.write("  (no network interfaces)\n")
         for flow_log in _flow_logs_of(vpc):
-            out.write(f"  flow log {_flow_log_line(flow_log)}\n")
+            out.write(f"  flow log {flow_log_line(flow_log)}\n")
         out.write("\n")
     out.write("Never captured by any flow log:\n")
     for exclusion in EXCLUSIONS:
@@ -175,13 +173,6 @@ def _format_of(args: argparse.Namespace) -> LogFormat:
         raise UserError(f"invalid --log-format: {error}: nothing was changed") from None
 
 
-def _role_json(account_id: str | None, region: str, spec: CreateSpec) -> str:
-    return (
-        f"trust policy (trust-policy.json):\n{policy_json(trust_policy(account_id, region))}\n"
-        f"permissions (permissions.json):\n{policy_json(permissions_policy(spec.target(region)))}\n"
-    )
-
-
 def _check_role(
     conn: AwsConnection, limiter: RateLimiter, role_arn: str, spec: CreateSpec, out: TextIO
 ) -> None:
@@ -196,34 +187,13 @@ def _check_role(
         raise UserError(
             f"role {report.name} cannot deliver flow logs, so nothing was changed:\n{problems}\n"
             "fix it, or pass --create-role NAME for a least-privilege role:\n"
-            + _role_json(spec.resource.owner_id, conn.region, spec).rstrip()
+            + role_json(spec.resource.owner_id, conn.region, spec).rstrip()
         )
     if report.ok is None:
         for line in report.problems():
             out.write(f"warning: role {report.name}: {line}\n")
     else:
         out.write(f"role {report.name}: trusted by vpc-flow-logs and allows the five actions\n")
-
-
-def _describe_plan(spec: CreateSpec, group_missing: bool, role: str, out: TextIO) -> None:
-    resource = spec.resource
-    named = f" ({resource.name})" if resource.name else ""
-    out.write(f"Create a flow log on {resource.noun} {resource.resource_id}{named}")
-    out.write(f" in {resource.vpc_id}\n" if resource.kind != "VPC" else "\n")
-    out.write(f"  traffic:     {spec.traffic_type}\n")
-    retention = f", retention {spec.retention_days} days" if spec.retention_days else ""
-    created = f" (created{retention or ', never expires'})" if group_missing else ""
-    out.write(f"  log group:   {spec.group}{created}\n")
-    out.write(f"  role:        {role}\n")
-    out.write(f"  format:      {spec.log_format.summary()}: {spec.log_format.aws_string()}\n")
-    out.write(f"  aggregation: {spec.max_aggregation_s} s\n")
-    known = {"vpc_id": resource.vpc_id, "account_id": resource.owner_id}
-    known["subnet_id"] = resource.subnet_id
-    known["address"] = resource.address
-    if resource.kind == "NetworkInterface":
-        known["interface_id"] = resource.resource_id
-    context = replace(PreviewContext(), **{k: v for k, v in known.items() if v})
-    out.write(f"  a record:    {preview_record(spec.log_format, context)}\n")
 
 
 @contextmanager
@@ -274,15 +244,15 @@ def run_create(args: argparse.Namespace) -> int:
                 f"{resource.resource_id} to {group}"
             )
         group_missing = not group_exists(conn, limiter, group)
-    _describe_plan(spec, group_missing, role_arn + (" (created)" if args.create_role else ""), out)
-    if args.create_role:
-        out.write(f"\nThe role {args.create_role}, least privilege:\n")
-        out.write(_role_json(resource.owner_id, conn.region, spec))
-    out.write("\nThe same with the AWS CLI:\n")
-    for command in aws_cli_commands(
-        spec, role_arn, conn.region, group_missing=group_missing, create_role=args.create_role
-    ):
-        out.write(f"  {command}\n")
+    out.write(
+        create_plan(
+            spec,
+            role_arn,
+            conn.region,
+            group_missing=group_missing,
+            create_role=args.create_role,
+        )
+    )
     out.flush()
     if args.dry_run:
         out.write("dry run: nothing was changed\n")
@@ -335,7 +305,7 @@ def run_delete(args: argparse.Namespace) -> int:
     with source_errors():
         flow_log = find_flow_log(conn, limiter, args.flow_log_id)
         stops = _what_stops(conn, limiter, flow_log)
-    out.write(f"Delete flow log {_flow_log_line(flow_log)}\n")
+    out.write(f"Delete flow log {flow_log_line(flow_log)}\n")
     if stops:
         out.write("What stops being logged:\n")
         for line in stops:
@@ -360,60 +330,34 @@ def run_delete(args: argparse.Namespace) -> int:
 # --- change: create the new one, then delete the old one ----------------------------------
 
 
-def _changed_spec(
-    conn: AwsConnection, limiter: RateLimiter, old: FlowLogInfo, args: argparse.Namespace
-) -> CreateSpec:
-    """The old flow log's settings with the options given on the command line."""
-    if old.destination_type != "cloud-watch-logs" or not old.log_group:
-        raise UserError(f"flow log {old.id} delivers to {old.destination_type}: flowtui changes "
-                        "only flow logs that deliver to CloudWatch Logs")  # fmt: skip
-    log_format = _format_of(args) if args.log_format else creation_format(old.format_text)
-    return CreateSpec(
-        resolve_resource(conn, limiter, old.resource_id),
-        traffic_type(args.traffic_type or old.traffic_type),
-        group_name(conn, args.log_group) if args.log_group else old.log_group,
-        log_format,
-        args.max_aggregation or old.aggregation_interval_s or 600,
-        args.retention_days,
-    )
-
-
 def run_change(args: argparse.Namespace) -> int:
     """A flow log cannot be modified: create one with the new settings, then delete the old."""
     conn, limiter = open_connection(args)
     out = sys.stdout
     with _unchanged():
         old = find_flow_log(conn, limiter, args.flow_log_id)
-        spec = _changed_spec(conn, limiter, old, args)
+        spec = changed_spec(
+            conn,
+            limiter,
+            old,
+            traffic=args.traffic_type,
+            group=args.log_group,
+            log_format=_format_of(args) if args.log_format else None,
+            max_aggregation_s=args.max_aggregation,
+            retention_days=args.retention_days,
+        )
         role_arn = args.role or old.role_arn
         if not role_arn:
             raise UserError(f"flow log {old.id} has no delivery role: pass --role ARN")
-        unchanged = (
-            spec.traffic_type == old.traffic_type
-            and spec.group == old.log_group
-            and role_arn == old.role_arn
-            and spec.log_format.aws_string() == old.format_text
-            and spec.max_aggregation_s == old.aggregation_interval_s
-        )
-        if unchanged:
+        if is_unchanged(old, spec, role_arn):
             raise UserError("that is what the flow log already does: give a setting to change")
         _check_role(conn, limiter, role_arn, spec, out)
         group_missing = not group_exists(conn, limiter, spec.group)
-    # EC2 refuses a second flow log of one resource to one group: then the old one goes first.
-    delete_first = spec.resource.resource_id == old.resource_id and spec.group == old.log_group
-    out.write(f"Before: {_flow_log_line(old)}\n")
-    out.write(f"After (replaces {old.id}):\n")
-    _describe_plan(spec, group_missing, role_arn, out)
-    order = (
-        "delete first (same resource and group), so a few seconds go unlogged"
-        if delete_first
-        else "create first, so nothing goes unlogged"
+        changes = capture_changes(conn, limiter, old, spec)
+    plan = change_plan(
+        old, spec, role_arn, conn.region, group_missing=group_missing, changes=changes
     )
-    out.write(f"\nThe same with the AWS CLI ({order}):\n")
-    creating = aws_cli_commands(spec, role_arn, conn.region, group_missing=group_missing)
-    deleting = [f"aws ec2 delete-flow-logs --flow-log-ids {old.id} --region {conn.region}"]
-    for command in deleting + creating if delete_first else creating + deleting:
-        out.write(f"  {command}\n")
+    out.write(plan)
     out.flush()
     if args.dry_run:
         out.write("dry run: nothing was changed\n")
@@ -422,18 +366,7 @@ def run_change(args: argparse.Namespace) -> int:
         out.write("nothing was changed\n")
         return 1
     with source_errors():
-        if delete_first:
-            delete_flow_log(conn, limiter, old.id)
-            out.write(f"deleted flow log {old.id}\n")
-        outcome = create_flow_log(conn, limiter, spec, role_arn)
-        for flow_log_id in outcome.flow_log_ids:
-            out.write(f"created flow log {flow_log_id}\n")
-        if not outcome.flow_log_ids:
-            kept = "it is gone: recreate it" if delete_first else f"{old.id} is kept"
-            raise UserError(
-                f"the new flow log was not created ({'; '.join(outcome.unsuccessful)}): {kept}"
-            )
-        if not delete_first:
-            delete_flow_log(conn, limiter, old.id)
-            out.write(f"deleted flow log {old.id}\n")
+        replace_flow_log(
+            conn, limiter, old, spec, role_arn, progress=lambda line: out.write(line + "\n")
+        )
     return 0

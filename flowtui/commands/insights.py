@@ -27,6 +27,7 @@ from flowtui.core.formats import LogFormat
 from flowtui.core.insights.request import make_request
 from flowtui.core.insights.tables import stats_for_cli
 from flowtui.core.insights.translate import NotTranslatableError
+from flowtui.core.insights.values import auto_engine, records_from_bytes
 from flowtui.core.query import TimeRange
 from flowtui.core.stats.counting import parse_counting
 from flowtui.core.stats.report import CliKind, Output, format_table
@@ -39,11 +40,6 @@ from flowtui.sources.insights import (
     estimate_scan,
 )
 from flowtui.sources.ratelimit import RateLimiter
-
-#: `auto` uses Insights when the range is estimated to hold more records than this.
-AUTO_ROWS = 1_000_000
-#: Bytes of a typical default-format record, to turn stored bytes into a record count.
-_BYTES_PER_RECORD = 110
 
 
 def seconds_of(time_range: TimeRange, now_ms: int) -> tuple[int, int]:
@@ -198,12 +194,10 @@ def choose_engine(args: argparse.Namespace, target: Target) -> str:
     engine = getattr(args, "engine", "local") or "local"
     if engine != "auto":
         return str(engine)
-    records = target.estimate().bytes // _BYTES_PER_RECORD
-    if records <= AUTO_ROWS:
-        sys.stderr.write(f"engine: local (about {records:,} records in the range)\n")
-        return "local"
-    sys.stderr.write(f"engine: insights (about {records:,} records, above {AUTO_ROWS:,})\n")
-    return "insights"
+    records = records_from_bytes(target.estimate().bytes)
+    choice = auto_engine(estimated_records=records, row_cap=load_settings().row_cap)
+    sys.stderr.write(f"engine: {choice.engine} ({choice.reason})\n")
+    return choice.engine
 
 
 def print_insights_stats(

@@ -22,6 +22,17 @@ def filter_problem(error: FilterError, option: str = "--filter") -> UserError:
     return UserError(f"invalid {option}: {error.message}\n{pointer}")
 
 
+def check_filter_syntax(text: str, option: str = "--filter") -> None:
+    """Refuse a filter that does not parse before any input is read or any call is made."""
+    if text:
+        from flowtui.core.filter.parser import parse_filter
+
+        try:
+            parse_filter(text)
+        except FilterError as error:
+            raise filter_problem(error, option) from None
+
+
 def write_rows(
     frame: pl.DataFrame,
     formats: tuple[LogFormat, ...],

@@ -11,7 +11,7 @@ from typing import TextIO
 
 import polars as pl
 
-from flowtui.commands.output import filter_problem, print_stats, write_rows
+from flowtui.commands.output import check_filter_syntax, filter_problem, print_stats, write_rows
 from flowtui.core.fields import UnknownFieldError
 from flowtui.core.formats import FormatError, LogFormat, parse_format
 from flowtui.core.ingest import Ingestor, IngestResult
@@ -121,6 +121,7 @@ def run_query(args: argparse.Namespace) -> int:
 
         return run_cloudwatch_query(args)
     formats = _formats_from(args)
+    check_filter_syntax(getattr(args, "filter", ""))  # before reading: a typo reads nothing
     store, _ingestor = load_files(list(args.files), formats, sys.stderr)
     snapshot = store.snapshot()
     frame = _view_frame(snapshot, args)

@@ -114,6 +114,11 @@ class EniCoverage(Generic[F]):
     def flow_log_ids(self) -> tuple[str, ...]:
         return tuple(c.flow_log.id for c in self.covered_by)
 
+    @property
+    def failing(self) -> tuple[F, ...]:
+        """The covering flow logs whose delivery fails (what they would record is missed)."""
+        return tuple(c.flow_log for c in self.covered_by if is_failing(c.flow_log))
+
 
 @dataclass(frozen=True, slots=True)
 class SubnetCoverage(Generic[F]):

@@ -143,6 +143,9 @@ class SavedView:
     columns: tuple[str, ...] = ()
     sort: tuple[tuple[str, bool], ...] = ()
     follow: bool = False
+    #: A raw CloudWatch Logs Insights query: opening the view opens the Insights editor with it.
+    #: Optional in the file (schema 1 files without it load, and older flowtuis ignore it).
+    insights_query: str | None = None
 
     def __post_init__(self) -> None:
         if clean_view_name(self.name) != self.name:
@@ -165,7 +168,8 @@ class SavedView:
 
     def to_dict(self) -> dict[str, Any]:
         """The file form: plain JSON types, with the schema version."""
-        return {
+        extra = {} if self.insights_query is None else {"insights_query": self.insights_query}
+        return extra | {
             "schema": SCHEMA_VERSION,
             "name": self.name,
             "source": {
@@ -207,6 +211,7 @@ class SavedView:
             columns=_text_list(data, "columns"),
             sort=_sort_from_list(data.get("sort", [])),
             follow=_flag(data, "follow"),
+            insights_query=_optional_text(data, "insights_query", ""),
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flowtui.core.flowlog_policy import (
+    SERVICE_PRINCIPAL,
     DeliveryTarget,
     PermissionsCheck,
     PolicyFormatError,
@@ -33,11 +34,13 @@ from flowtui.core.flowlog_policy import (
 from flowtui.sources.aws import (
     AccessDeniedError,
     AwsConnection,
+    EndpointUnreachableError,
     SourceError,
     error_code,
     is_custom_endpoint,
     translate_error,
 )
+from flowtui.sources.ec2_resources import FlowLogInfo
 from flowtui.sources.ratelimit import RateLimiter
 
 #: The inline policy flowtui puts on a role it creates.
@@ -100,6 +103,27 @@ class RoleReport:
         if all(v is Verdict.ALLOWED for v in verdicts):
             return True
         return None
+
+    def refused_action(self) -> str | None:
+        """The first IAM action the role refuses the flow-logs service: sts:AssumeRole when
+        its trust policy refuses, else the first delivery action missing or denied."""
+        if self.trust is not None and self.trust.verdict in (Verdict.DENIED, Verdict.MISSING):
+            return "sts:AssumeRole"
+        if self.permissions is not None:
+            for check in self.permissions.checks:
+                if check.verdict in (Verdict.DENIED, Verdict.MISSING):
+                    return check.action
+        return None
+
+    def failure(self) -> str | None:
+        """Why delivery fails, in a few words ("role r lacks logs:PutLogEvents"); None when
+        the role can deliver or flowtui cannot tell."""
+        action = self.refused_action()
+        if action is None:
+            return None
+        if action == "sts:AssumeRole":
+            return f"role {self.name}'s trust policy refuses {SERVICE_PRINCIPAL}"
+        return f"role {self.name} lacks {action}"
 
     def problems(self) -> list[str]:
         """One line per thing that stops (or may stop) delivery."""
@@ -300,3 +324,35 @@ def create_role(
     )
     arn: str = created["Role"]["Arn"]
     return arn
+
+
+def delivery_failures(
+    conn: AwsConnection, limiter: RateLimiter, flow_logs: Iterable[FlowLogInfo]
+) -> dict[str, str]:
+    """Flow log id -> "delivery failing: role r lacks logs:PutLogEvents", for each flow log
+    to CloudWatch Logs whose role flowtui judges unable to deliver (the judgement `flowtui
+    doctor` makes; AWS may still report SUCCESS until it has tried). A role that cannot be
+    read (no IAM permission, not found, perhaps of another account) is left out: that is the
+    doctor's to say."""
+    judged: dict[tuple[str, str | None], str | None] = {}
+    failures: dict[str, str] = {}
+    for flow_log in flow_logs:
+        role_arn = flow_log.role_arn
+        if flow_log.destination_type != "cloud-watch-logs" or not role_arn:
+            continue
+        key = (role_arn, flow_log.log_group)
+        if key not in judged:
+            account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else None
+            target = DeliveryTarget(account, conn.region, flow_log.log_group)
+            try:
+                report = inspect_role(conn, limiter, role_arn, target, flow_log_id=flow_log.id)
+            except EndpointUnreachableError:
+                raise
+            except SourceError:  # denied, not found (maybe another account's): cannot tell
+                judged[key] = None
+            else:
+                judged[key] = report.failure()
+        reason = judged[key]
+        if reason is not None:
+            failures[flow_log.id] = f"delivery failing: {reason}"
+    return failures

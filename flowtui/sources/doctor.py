@@ -279,7 +279,7 @@ def _check_flow_logs(
             elif found.ok is False:
                 problems.extend(f"role {found.name}: {line}" for line in found.problems())
                 status = Status.FAIL
-                action = _first_missing_action(found) or action
+                action = found.refused_action() or action
             elif found.ok is None:
                 problems.extend(f"role {found.name}: {line}" for line in found.problems())
                 status = _worst(status, Status.UNKNOWN)
@@ -287,16 +287,6 @@ def _check_flow_logs(
             f"delivering ({flow_log.traffic_type}) with role {role_arn or '-'}"
         )
         report.flow_logs.append(Check(name, status, action, blocks, detail))
-
-
-def _first_missing_action(role: RoleReport) -> str | None:
-    if role.trust is not None and not role.trust.ok:
-        return "sts:AssumeRole"
-    if role.permissions is not None:
-        for check in role.permissions.checks:
-            if check.verdict.value in ("missing", "denied"):
-                return check.action
-    return None
 
 
 def _worst(a: Status, b: Status) -> Status:

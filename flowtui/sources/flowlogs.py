@@ -5,7 +5,9 @@ cache (`Ec2Lookups`), and hands them to `flowtui.core.flowlog_coverage`. Creatin
 everything it can first (the resource exists, the log group is in this region, the format's
 fields exist) so that bad input changes nothing; then it creates the log group when missing
 (with a retention), calls CreateFlowLogs and reports per-resource failures (partial success).
-A flow log cannot be modified: a change is a delete and a create.
+A flow log cannot be modified: a change is a delete and a create (`flowtui.sources.flowlog_plan`).
+Coverage judges each flow log's role as `flowtui doctor` does: one that cannot deliver counts as
+failing even while AWS (or moto) still reports SUCCESS.
 """
 
 from __future__ import annotations
@@ -13,18 +15,24 @@ from __future__ import annotations
 import re
 import shlex
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from botocore.exceptions import ClientError
 
 from flowtui.core import netmodel
-from flowtui.core.flowlog_coverage import VpcCoverage, compute_coverage, resource_kind
+from flowtui.core.flowlog_coverage import (
+    VpcCoverage,
+    compute_coverage,
+    is_failing,
+    resource_kind,
+)
 from flowtui.core.flowlog_policy import DeliveryTarget
 from flowtui.core.formats import LogFormat
 from flowtui.core.netmodel import Vpc
 from flowtui.sources.aws import AwsConnection, NotFoundError, SourceError, error_code
+from flowtui.sources.delivery_role import delivery_failures
 from flowtui.sources.ec2 import shared_lookups
 from flowtui.sources.ec2_resources import FlowLogInfo
 from flowtui.sources.ratelimit import RateLimiter
@@ -79,6 +87,22 @@ class CoverageReport:
     notices: list[str] = field(default_factory=list)
 
 
+def judged_flow_logs(
+    conn: AwsConnection, limiter: RateLimiter, flow_logs: tuple[FlowLogInfo, ...] | None
+) -> tuple[FlowLogInfo, ...] | None:
+    """The flow logs, each whose role cannot deliver marked FAILED with the reason (AWS, and
+    moto, may report SUCCESS for them: the role is judged as `flowtui doctor` judges it)."""
+    if not flow_logs:
+        return flow_logs
+    failures = delivery_failures(conn, limiter, flow_logs)
+    return tuple(
+        replace(f, delivery_status="FAILED", delivery_error=failures[f.id])
+        if f.id in failures and not is_failing(f)
+        else f
+        for f in flow_logs
+    )
+
+
 def read_coverage(
     conn: AwsConnection, limiter: RateLimiter, vpc_id: str | None = None
 ) -> CoverageReport:
@@ -96,7 +120,7 @@ def read_coverage(
     ids = [vpc.vpc_id for vpc in vpcs]
     enis = lookups.interfaces_matching("vpc-id", ids) if ids else []
     subnets = [s for vpc in ids for s in lookups.subnets_of_vpc(vpc) or ()]
-    flow_logs = lookups.flow_logs()
+    flow_logs = judged_flow_logs(conn, limiter, lookups.flow_logs())
     labels = {eni.id: eni.label for eni in enis}
     coverage = compute_coverage(
         vpcs,

@@ -27,13 +27,16 @@ from flowtui.core.view import ViewIndex
 from flowtui.core.views import SavedView, ViewError, ViewSource, ViewStore
 from flowtui.ui.backend import Backend
 from flowtui.ui.formatting import sanitize
+from flowtui.ui.insights_engine import InsightsEngine
 from flowtui.ui.messages import ExplorerAction
 from flowtui.ui.screens.explain import ExplainScreen
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.screens.export import ExportScreen, export_summary
+from flowtui.ui.screens.insights_editor import InsightsEditorScreen
 from flowtui.ui.screens.stats import StatsScreen
 from flowtui.ui.screens.value_counts import ValueCountsScreen, ValuePick
 from flowtui.ui.screens.views import SaveViewScreen, ViewsScreen
+from flowtui.ui.widgets.time_range import describe_range
 
 ScreenResult = TypeVar("ScreenResult")
 LaterAction = Callable[[ExplorerAction], None]
@@ -81,6 +84,7 @@ def explorer_actions(app: ActionHost) -> dict[str, LaterAction]:
         "export": show_export,
         "save_view": show_save_view,
         "views": lambda app, _message: show_views(app),
+        "insights_editor": show_insights_editor,
     }
     return {name: partial(handler, app) for name, handler in handlers.items()}
 
@@ -138,10 +142,32 @@ def show_value_counts(app: ActionHost, message: ExplorerAction) -> None:
         if pick is not None:
             explorer.filter_by_value(pick.column, pick.value, pick.exclude)
 
+    insights, engine = insights_for(app, message)
     screen = ValueCountsScreen(
-        message.column, message.snapshot, message.view, explorer.ownership, message.filter_text
+        message.column,
+        message.snapshot,
+        message.view,
+        explorer.ownership,
+        message.filter_text,
+        insights=insights,
+        engine=engine,
     )
     app.push_screen(screen, picked)
+
+
+def insights_for(app: ActionHost, message: ExplorerAction) -> tuple[InsightsEngine | None, str]:
+    """The Insights engine over the explorer's group and range (only a CloudWatch backend has
+    one: files and samples have no log group), and the engine to start on (`auto`)."""
+    make = getattr(app.backend, "insights_engine", None)
+    choose = getattr(app.backend, "engine_choice", None)
+    if not callable(make):
+        return None, "local"
+    engine: InsightsEngine = make(message.query)
+    choice = choose(message.query, message.feed) if callable(choose) else None
+    if choice is not None and choice.engine == "insights":
+        app.notify(sanitize(f"Insights engine: {choice.reason}"), markup=False)
+        return engine, "insights"
+    return engine, "local"
 
 
 # --- stats -----------------------------------------------------------------------------------
@@ -149,8 +175,7 @@ def show_value_counts(app: ActionHost, message: ExplorerAction) -> None:
 
 def show_stats(app: ActionHost, message: ExplorerAction) -> None:
     explorer = explorer_for(app, message)
-    # Only a CloudWatch backend offers Insights (files and samples have no log group).
-    insights_engine = getattr(app.backend, "insights_engine", None)
+    insights, engine = insights_for(app, message)
     screen = StatsScreen(
         _current_rows(explorer, message),
         time_range=message.query.time_range,
@@ -158,7 +183,8 @@ def show_stats(app: ActionHost, message: ExplorerAction) -> None:
         clock=app.clock,
         filter_text=message.filter_text,
         local_time=explorer.options.local_time if explorer else False,
-        insights=insights_engine(message.query) if callable(insights_engine) else None,
+        insights=insights,
+        engine=engine,
         open_records=lambda filter_text, time_range: app.open_explorer(
             replace(
                 message.query,
@@ -257,7 +283,62 @@ def show_views(app: ActionHost) -> None:
         return
 
     def picked(view: SavedView | None) -> None:
-        if view is not None:
+        if view is not None and view.insights_query is not None:
+            open_insights_view(app, view)
+        elif view is not None:
             app.open_view(view)
 
     app.push_screen(ViewsScreen(app.view_store), picked)
+
+
+# --- the Insights editor ---------------------------------------------------------------------
+
+
+def _insights_editor(app: ActionHost, query: Query, base: SavedView, query_text: str = "") -> None:
+    """The editor over `query`'s group and range; ctrl+s saves `base` with the query."""
+    make = getattr(app.backend, "insights_engine", None)
+    if not callable(make):
+        app.notify("Insights runs over a CloudWatch log group only", severity="warning")
+        return
+    backend = app.backend
+
+    def save(text: str) -> None:
+        def build(name: str) -> SavedView:
+            source = backend.view_source(query.group, query.streams)
+            return replace(base, name=name, source=source, insights_query=text)
+
+        def saved(name: str | None) -> None:
+            if name is not None:
+                app.notify(sanitize(f"Saved view {name!r} with the Insights query"), markup=False)
+
+        initial = "" if base.name == "unsaved" else base.name
+        app.push_screen(SaveViewScreen(app.view_store, build, initial), saved)
+
+    screen = InsightsEditorScreen(
+        make(query),
+        query_text=query_text,
+        save_query=save,
+        range_text=describe_range(query.time_range, local=False),
+    )
+    app.push_screen(screen)
+
+
+def show_insights_editor(app: ActionHost, message: ExplorerAction) -> None:
+    """`i` / "Insights query": the editor over the explorer's group and time range."""
+    query = message.query
+    try:
+        base = SavedView(
+            name="unsaved",
+            source=ViewSource(query.group, streams=query.streams),
+            time_range=query.time_range,
+            filter_text=message.filter_text,
+        )
+    except ViewError as error:
+        app.notify(sanitize(f"Cannot open the editor: {error}"), severity="error", markup=False)
+        return
+    _insights_editor(app, query, base)
+
+
+def open_insights_view(app: ActionHost, view: SavedView) -> None:
+    """A saved view with an Insights query opens the editor with it, over the view's range."""
+    _insights_editor(app, view.to_query(), view, view.insights_query or "")

@@ -512,6 +512,12 @@ class FlowApp(App[int]):
             yield SystemCommand(
                 "Toggle detail pane", "Decode the current record", screen.action_toggle_detail
             )
+            if hasattr(self.backend, "insights_engine"):
+                yield SystemCommand(
+                    "Insights query",
+                    "Run a raw CloudWatch Logs Insights query over this group and range",
+                    lambda: screen.action_later("insights_editor"),
+                )
         yield SystemCommand(
             "Saved views", "Open, rename, duplicate or delete saved views", self.show_views
         )
@@ -539,12 +545,23 @@ class FlowApp(App[int]):
 
     def show_coverage(self) -> None:
         self.push_screen(
-            CoverageScreen(self.backend.coverage, self.clock, self.backend.create_flow_log)
+            CoverageScreen(
+                self.backend.coverage,
+                self.clock,
+                self.backend.create_flow_log,
+                getattr(self.backend, "plan_flow_log", None),
+            )
         )
 
     def show_flow_logs(self) -> None:
         self.push_screen(
-            FlowLogsScreen(self.backend.flow_logs, self.clock, self.backend.delete_flow_log)
+            FlowLogsScreen(
+                self.backend.flow_logs,
+                self.clock,
+                self.backend.delete_flow_log,
+                getattr(self.backend, "change_flow_log", None),
+                getattr(self.backend, "plan_flow_log", None),
+            )
         )
 
     def show_doctor(self) -> None:

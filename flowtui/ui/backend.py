@@ -84,6 +84,8 @@ class CoverageRow:
     #: Where its records are: a delivering flow log's group and the ENI's stream (None: none).
     open_group: str | None = None
     open_stream: str | None = None
+    #: The covering flow logs whose delivery fails (AWS says so, or their role cannot deliver).
+    failing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,12 @@ class FlowLogRow:
     status: str
     #: One line per ENI whose capture changes without it ("eni-1 (web-1): all -> uncovered").
     stops: tuple[str, ...] = ()
+    #: What the change form starts from (None/"" when not known).
+    log_group: str | None = None
+    role_arn: str | None = None
+    #: The format as AWS stores it ("" for an unreadable one).
+    format_text: str = ""
+    aggregation_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,8 @@ class FlowLogForm:
     max_aggregation_s: int = 600
     #: Retention of a group the backend creates (None: never expire).
     retention_days: int | None = None
+    #: The flow log this one replaces (a change: delete and recreate); None for a new one.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +266,17 @@ class Backend(Protocol):
     def create_flow_log(self, form: FlowLogForm) -> str:
         """Check the form (resource, group, format, role), create what it asks; returns one
         line saying what was created. Nothing is changed when a check fails."""
+        ...
+
+    def plan_flow_log(self, form: FlowLogForm) -> str:
+        """Check the form as `create_flow_log` / `change_flow_log` will, change nothing, and
+        return what they will do: the text `flowtui flowlogs create|change --dry-run` prints
+        (settings, before/after, role JSON, AWS CLI commands)."""
+        ...
+
+    def change_flow_log(self, form: FlowLogForm) -> str:
+        """Replace `form.replaces` by the flow log the form describes (delete and recreate,
+        as `flowtui flowlogs change` does); returns one line saying what was done."""
         ...
 
 

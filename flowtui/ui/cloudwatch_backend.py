@@ -18,6 +18,7 @@ from flowtui.core.explain.verdict import Verdict
 from flowtui.core.filter.parser import parse_filter
 from flowtui.core.filter.syntax import FilterError
 from flowtui.core.formats import LogFormat
+from flowtui.core.insights.values import EngineChoice, auto_engine
 from flowtui.core.pushdown import pattern_within, to_filter_pattern
 from flowtui.core.query import Query, TimeRangeError, check_time_range
 from flowtui.core.store import RecordStore
@@ -59,10 +60,12 @@ from flowtui.ui.backend import (
     StreamRow,
 )
 from flowtui.ui.flowlog_rows import (
+    change_from_form,
     coverage_rows,
     create_from_form,
     doctor_rows,
     flow_log_rows,
+    plan_from_form,
 )
 from flowtui.ui.formatting import Ownership
 from flowtui.ui.insights_engine import InsightsEngine, InsightsScope
@@ -162,6 +165,22 @@ class CloudWatchBackend:
             self.limiter,
             scope,
             confirm_above_usd=self.settings.insights_confirm_usd,
+        )
+
+    def engine_choice(self, query: Query, feed: Feed) -> EngineChoice:
+        """`auto` for the stats view and value counts: Insights when the feed's store is full
+        (it dropped records, or will: the range does not fit) or the range is estimated above
+        the row cap."""
+        estimated = self._last_estimate
+        same = estimated is not None and (estimated[0].group, estimated[0].time_range) == (
+            query.group,
+            query.time_range,
+        )
+        events = estimated[1] if estimated is not None and same else None
+        return auto_engine(
+            estimated_records=events,
+            row_cap=self.settings.row_cap,
+            loaded=feed.store.evicted_rows == 0 and feed.store.row_count < self.settings.row_cap,
         )
 
     def _known_streams(self, query: Query) -> list[StreamInfo] | None:
@@ -283,6 +302,12 @@ class CloudWatchBackend:
 
     def create_flow_log(self, form: FlowLogForm) -> str:
         return create_from_form(self.conn, self.limiter, form)
+
+    def plan_flow_log(self, form: FlowLogForm) -> str:
+        return plan_from_form(self.conn, self.limiter, form)
+
+    def change_flow_log(self, form: FlowLogForm) -> str:
+        return change_from_form(self.conn, self.limiter, form)
 
     def flow_logs(self) -> Sequence[FlowLogRow]:
         return flow_log_rows(self.conn, self.limiter)

@@ -1,23 +1,42 @@
-"""The flow logs' own set-up for the app: coverage and doctor rows, and the create form.
+"""The flow logs' own set-up for the app: coverage and doctor rows, and the create/change form.
 
 Reads through the sources (`flowtui.sources.flowlogs`, `flowtui.sources.doctor`) and turns what
 they return into the plain `CoverageRow` and `CheckRow` the screens show, and runs a
-`FlowLogForm` through the same checks as `flowtui flowlogs create`; called from workers.
+`FlowLogForm` through the same checks as `flowtui flowlogs create` (or `change`, when the form
+replaces a flow log): `plan_from_form` returns the text those commands print with `--dry-run`
+(`flowtui.sources.flowlog_plan`), the other two then do it. Called from workers.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flowtui.core.fields import UnknownFieldError
-from flowtui.core.flowlog_coverage import EniCoverage, captured_state, is_failing
+from flowtui.core.flowlog_coverage import (
+    CoverageState,
+    EniCoverage,
+    captured_state,
+    is_failing,
+)
 from flowtui.core.flowlog_format import creation_format
-from flowtui.core.formats import FormatError
+from flowtui.core.formats import FormatError, LogFormat
 from flowtui.sources.aws import AwsConnection, SourceError
 from flowtui.sources.delivery_role import check_role_name, create_role, inspect_role, role_exists
 from flowtui.sources.doctor import Check, run_doctor
 from flowtui.sources.ec2_resources import FlowLogInfo
+from flowtui.sources.flowlog_plan import (
+    capture_changes,
+    change_plan,
+    changed_spec,
+    create_plan,
+    is_unchanged,
+    replace_flow_log,
+)
 from flowtui.sources.flowlogs import (
     CreateSpec,
     create_flow_log,
+    find_flow_log,
+    group_exists,
     group_name,
     read_coverage,
     resolve_resource,
@@ -52,6 +71,17 @@ def _where(eni: EniCoverage[FlowLogInfo]) -> str | None:
     return None
 
 
+def _warning(eni: EniCoverage[FlowLogInfo]) -> str | None:
+    """What is missed: the state's warning, or which covering flow logs fail and why."""
+    if eni.state.warning is not None:
+        failing = eni.failing if eni.state is CoverageState.NOT_DELIVERING else ()
+        reasons = "; ".join(f"{f.id}: {f.delivery_error or 'delivery FAILED'}" for f in failing)
+        return f"{eni.state.warning} ({reasons})" if reasons else eni.state.warning
+    if not eni.failing:
+        return None
+    return "; ".join(f"{f.id}: {f.delivery_error or 'delivery FAILED'}" for f in eni.failing)
+
+
 def coverage_rows(conn: AwsConnection, limiter: RateLimiter) -> list[CoverageRow]:
     report = read_coverage(conn, limiter)
     rows = []
@@ -67,7 +97,8 @@ def coverage_rows(conn: AwsConnection, limiter: RateLimiter) -> list[CoverageRow
                         label=eni.label,
                         covered_by=eni.flow_log_ids,
                         state=eni.state.value,
-                        warning=eni.state.warning,
+                        warning=_warning(eni),
+                        failing=tuple(f.id for f in eni.failing),
                         details=_detail(eni),
                         open_group=group,
                         open_stream=f"{eni.eni.eni_id}-all" if group else None,
@@ -103,6 +134,10 @@ def flow_log_rows(conn: AwsConnection, limiter: RateLimiter) -> list[FlowLogRow]
                 if flow_log.delivery_error
                 else status,
                 stops=tuple(stops),
+                log_group=flow_log.log_group,
+                role_arn=flow_log.role_arn,
+                format_text=flow_log.format_text,
+                aggregation_s=flow_log.aggregation_interval_s,
             )
         )
     return rows
@@ -126,15 +161,40 @@ def doctor_rows(conn: AwsConnection, limiter: RateLimiter) -> list[CheckRow]:
     ]
 
 
-def create_from_form(conn: AwsConnection, limiter: RateLimiter, form: FlowLogForm) -> str:
-    """Everything `flowtui flowlogs create` checks, then create; one line on success.
-
-    Raises SourceError (one line in `.message`) when a check fails: nothing is changed then.
-    """
+def _log_format(form: FlowLogForm) -> LogFormat:
     try:
-        log_format = creation_format(form.log_format)
+        return creation_format(form.log_format)
     except (FormatError, UnknownFieldError) as error:
         raise SourceError(f"format: {error}") from None
+
+
+def _refuse_role(
+    conn: AwsConnection, limiter: RateLimiter, role_arn: str, spec: CreateSpec
+) -> None:
+    report = inspect_role(conn, limiter, role_arn, spec.target(conn.region))
+    if report.ok is False:
+        raise SourceError(f"role {report.name} cannot deliver: {report.problems()[0]}")
+
+
+def _new_role(conn: AwsConnection, limiter: RateLimiter, name: str) -> None:
+    check_role_name(name)
+    if role_exists(conn, limiter, name):
+        raise SourceError(f"role {name} already exists: give its ARN instead")
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    spec: CreateSpec
+    role_arn: str
+    create_role: str | None
+    group_missing: bool
+    #: The flow log a change replaces.
+    old: FlowLogInfo | None = None
+
+
+def _check_create(conn: AwsConnection, limiter: RateLimiter, form: FlowLogForm) -> _Checked:
+    """Everything `flowtui flowlogs create` checks; a SourceError changes nothing."""
+    log_format = _log_format(form)
     group = group_name(conn, form.group)
     resource = resolve_resource(conn, limiter, form.resource_id)
     spec = CreateSpec(
@@ -148,23 +208,91 @@ def create_from_form(conn: AwsConnection, limiter: RateLimiter, form: FlowLogFor
     same = same_flow_log(conn, limiter, spec)
     if same is not None:
         raise SourceError(f"flow log {same} already does this")
-    target = spec.target(conn.region)
     if form.role_arn:
-        report = inspect_role(conn, limiter, form.role_arn, target)
-        if report.ok is False:
-            raise SourceError(f"role {report.name} cannot deliver: {report.problems()[0]}")
+        _refuse_role(conn, limiter, form.role_arn, spec)
         role_arn = form.role_arn
-        made = ""
     elif form.create_role:
-        check_role_name(form.create_role)
-        if role_exists(conn, limiter, form.create_role):
-            raise SourceError(f"role {form.create_role} already exists: give its ARN instead")
-        role_arn = create_role(conn, limiter, form.create_role, target)
-        made = f", role {form.create_role} created"
+        _new_role(conn, limiter, form.create_role)
+        role_arn = f"arn:aws:iam::{resource.owner_id or 'ACCOUNT'}:role/{form.create_role}"
     else:
         raise SourceError("give a role ARN, or a name for flowtui to create a role")
+    group_missing = not group_exists(conn, limiter, group)
+    return _Checked(spec, role_arn, form.create_role if not form.role_arn else None, group_missing)
+
+
+def _check_change(conn: AwsConnection, limiter: RateLimiter, form: FlowLogForm) -> _Checked:
+    """Everything `flowtui flowlogs change` checks; a SourceError changes nothing."""
+    assert form.replaces is not None
+    old = find_flow_log(conn, limiter, form.replaces)
+    if form.resource_id and form.resource_id != old.resource_id:
+        raise SourceError(f"a change keeps the resource ({old.resource_id}): create a new one")
+    if form.create_role and not form.role_arn:
+        raise SourceError("a change delivers with an existing role: give its ARN")
+    spec = changed_spec(
+        conn,
+        limiter,
+        old,
+        traffic=form.traffic_type,
+        group=form.group or None,
+        log_format=_log_format(form),
+        max_aggregation_s=form.max_aggregation_s,
+        retention_days=form.retention_days,
+    )
+    role_arn = form.role_arn or old.role_arn
+    if not role_arn:
+        raise SourceError(f"flow log {old.id} has no delivery role: give a role ARN")
+    if is_unchanged(old, spec, role_arn):
+        raise SourceError("that is what the flow log already does: change a setting")
+    _refuse_role(conn, limiter, role_arn, spec)
+    group_missing = not group_exists(conn, limiter, spec.group)
+    return _Checked(spec, role_arn, None, group_missing, old)
+
+
+def plan_from_form(conn: AwsConnection, limiter: RateLimiter, form: FlowLogForm) -> str:
+    """What creating (or changing) will do, as `flowtui flowlogs create|change` prints it."""
+    if form.replaces:
+        checked = _check_change(conn, limiter, form)
+        assert checked.old is not None
+        return change_plan(
+            checked.old,
+            checked.spec,
+            checked.role_arn,
+            conn.region,
+            group_missing=checked.group_missing,
+            changes=capture_changes(conn, limiter, checked.old, checked.spec),
+        )
+    checked = _check_create(conn, limiter, form)
+    return create_plan(
+        checked.spec,
+        checked.role_arn,
+        conn.region,
+        group_missing=checked.group_missing,
+        create_role=checked.create_role,
+    )
+
+
+def create_from_form(conn: AwsConnection, limiter: RateLimiter, form: FlowLogForm) -> str:
+    """Everything `flowtui flowlogs create` checks, then create; one line on success.
+
+    Raises SourceError (one line in `.message`) when a check fails: nothing is changed then.
+    """
+    checked = _check_create(conn, limiter, form)
+    spec, role_arn = checked.spec, checked.role_arn
+    made = ""
+    if checked.create_role:
+        role_arn = create_role(conn, limiter, checked.create_role, spec.target(conn.region))
+        made = f", role {checked.create_role} created"
     outcome = create_flow_log(conn, limiter, spec, role_arn)
     if not outcome.flow_log_ids:
         raise SourceError(f"not created: {'; '.join(outcome.unsuccessful)}")
-    group_note = f", log group {group} created" if outcome.group_created else ""
-    return f"created flow log {outcome.flow_log_ids[0]} on {resource.resource_id}{made}{group_note}"
+    group_note = f", log group {spec.group} created" if outcome.group_created else ""
+    resource = spec.resource.resource_id
+    return f"created flow log {outcome.flow_log_ids[0]} on {resource}{made}{group_note}"
+
+
+def change_from_form(conn: AwsConnection, limiter: RateLimiter, form: FlowLogForm) -> str:
+    """Everything `flowtui flowlogs change` checks, then delete and recreate (same order)."""
+    checked = _check_change(conn, limiter, form)
+    assert checked.old is not None
+    new = replace_flow_log(conn, limiter, checked.old, checked.spec, checked.role_arn)
+    return f"replaced flow log {checked.old.id} by {new} on {checked.spec.resource.resource_id}"

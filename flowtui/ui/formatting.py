@@ -1,6 +1,8 @@
-"""How store values become the text the user reads: cells, column layouts, hostile text.
+"""How store values become the text the user reads: cells, times, hostile text.
 
-Everything here is plain data in, plain strings out; widgets decide colours. A page of rows is
+Everything here is plain data in, plain strings out; widgets decide colours (which columns show
+and how wide is `column_layout`). A cell too long for its column is cut by `fit_cell`: the
+owner's name first, then the value (an address in the middle). A page of rows is
 formatted at once (the table asks for one page per gather), and every string that came from
 outside (log content, stream names, tags) passes through `sanitize` so it can never act as a
 terminal escape sequence.

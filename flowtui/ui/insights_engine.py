@@ -25,10 +25,12 @@ from flowtui.core.insights.tables import (
 )
 from flowtui.core.insights.timeline import timeline_table
 from flowtui.core.insights.translate import NotTranslatableError
+from flowtui.core.insights.values import value_counts_table
 from flowtui.core.query import TimeRange
 from flowtui.core.stats.counting import Counting, StatsTable
 from flowtui.core.stats.talkers import METRICS
 from flowtui.core.stats.timeline import TimelineTable
+from flowtui.core.stats.values import VALUE_COUNTS_LIMIT
 from flowtui.sources.aws import AwsConnection
 from flowtui.sources.insights import InsightsQuery, QueryProgress, ScanEstimate, estimate_scan
 from flowtui.sources.ratelimit import RateLimiter
@@ -145,3 +147,32 @@ class InsightsEngine:
         tables = stats_overview(request, run, eni_labels, limit)
         over_time = timeline_table(request, run, start_s, end_s, bucket_seconds)
         return tables, over_time
+
+    def query(
+        self, on_progress: Callable[[QueryProgress], None], cancel: threading.Event
+    ) -> InsightsQuery:
+        """A query runner over the scope's group and time range."""
+        _, start_s, end_s = self._seconds()
+        return InsightsQuery(
+            self.conn,
+            self.limiter,
+            [self.scope.group],
+            start_s,
+            end_s,
+            on_progress=on_progress,
+            cancel=cancel,
+        )
+
+    def value_counts(
+        self,
+        filter_text: str,
+        column: str,
+        *,
+        on_progress: Callable[[str], None],
+        cancel: threading.Event,
+        limit: int | None = VALUE_COUNTS_LIMIT,
+    ) -> StatsTable:
+        """Value counts of `column` (`#`); raises as `overview`."""
+        request = self.request(filter_text, Counting.ALL_RECORDS)
+        query = self.query(lambda update: on_progress(progress_text(update, 0, 1)), cancel)
+        return value_counts_table(request, query, column, limit)

@@ -56,7 +56,7 @@ MOVE_KEYS: tuple[KeySpec, ...] = (
 EXPLORER_KEYS: tuple[KeySpec, ...] = (
     KeySpec("detail", "enter", "toggle_detail", "Detail", footer=True, key_display="⏎"),
     KeySpec("follow", "F", "toggle_follow", "Follow", footer=True),
-    KeySpec("time_range", "T", "time_range", "Time range", footer=True),
+    KeySpec("time_range", "T", "time_range", "Time", footer=True),
     KeySpec("utc_local", "t", "toggle_local_time", "UTC/local time"),
     KeySpec("filter", "f", "open_filter", "Filter", footer=True),
     KeySpec("search", "slash", "open_search", "Search", footer=True, key_display="/"),
@@ -77,6 +77,7 @@ EXPLORER_KEYS: tuple[KeySpec, ...] = (
         "value_counts", "number_sign", "later('value_counts')", "Value counts", key_display="#"
     ),
     KeySpec("stats", "s", "later('stats')", "Stats"),
+    KeySpec("insights_editor", "i", "later('insights_editor')", "Insights query"),
     KeySpec("explain", "x", "later('explain')", "Explain record"),
     KeySpec("copy_record", "y", "copy_record", "Copy record"),
     KeySpec("copy_field", "Y", "copy_field", "Copy field"),
@@ -89,16 +90,17 @@ EXPLORER_KEYS: tuple[KeySpec, ...] = (
 LIST_KEYS: tuple[KeySpec, ...] = (
     KeySpec("list_filter", "f,slash", "focus_filter", "Filter", footer=True, key_display="f /"),
     KeySpec("toggle_selection", "space", "toggle_selection", "Select", footer=True),
-    KeySpec("select_all", "a", "select_all", "Select all", footer=True),
+    KeySpec("select_all", "a", "select_all", "All", footer=True),
     KeySpec("open", "enter", "open", "Open", footer=True, key_display="⏎"),
     # The explorer's id: one keymap entry moves the key on every screen that has it.
-    KeySpec("views", "v", "app.views", "Saved views", footer=True),
+    KeySpec("views", "v", "app.views", "Views", footer=True),
 )
 
 VALUE_COUNTS_KEYS: tuple[KeySpec, ...] = (
     KeySpec("values_filter_to", "enter", "pick(False)", "Filter to value", True, "⏎"),
     KeySpec("values_exclude", "exclamation_mark", "pick(True)", "Exclude value", True, "!"),
     KeySpec("values_search", "f,slash", "focus_filter", "Find value", True, "f /"),
+    KeySpec("values_engine", "e", "switch_engine", "Switch engine: local or Insights"),
     KeySpec("values_close", "escape,q", "close", "Close", True, "Esc"),
 )
 
@@ -114,6 +116,14 @@ STATS_KEYS: tuple[KeySpec, ...] = (
     KeySpec("stats_page_down", "pagedown", "scroll(10)", "Page down", key_display="PgDn"),
     KeySpec("stats_page_up", "pageup", "scroll(-10)", "Page up", key_display="PgUp"),
     KeySpec("stats_close", "escape,q", "close", "Back", True, "Esc"),
+)
+
+INSIGHTS_EDITOR_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("insights_older", "up", "older", "Older query (history)", True, "↑"),
+    KeySpec("insights_newer", "down", "newer", "Newer query (history)", True, "↓"),
+    KeySpec("insights_save", "ctrl+s", "save", "Save in a view", True, "^s"),
+    KeySpec("insights_focus", "tab", "toggle_focus", "Query / results", False, "Tab"),
+    KeySpec("insights_close", "escape", "close", "Stop the query, or close", True, "Esc"),
 )
 
 EXPLAIN_KEYS: tuple[KeySpec, ...] = (
@@ -143,9 +153,10 @@ VIEWS_KEYS: tuple[KeySpec, ...] = (
 )
 
 FLOW_LOG_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("coverage_new_flow_log", "n", "new_flow_log", "New flow log (coverage)", True),
+    KeySpec("coverage_new_flow_log", "n", "new_flow_log", "New flow log", True),
     KeySpec("flowlogs_delete", "d,delete", "delete_flow_log", "Delete flow log", True, "d Del"),
-    KeySpec("flowlog_form_submit", "ctrl+s", "submit", "Create the flow log", True, "^s"),
+    KeySpec("flowlogs_change", "c", "change_flow_log", "Change flow log", True),
+    KeySpec("flowlog_form_submit", "ctrl+s", "submit", "Check and show the plan", True, "^s"),
     KeySpec("flowlog_form_cancel", "escape", "cancel", "Cancel", True, "Esc"),
 )
 
@@ -153,8 +164,8 @@ DETAIL_KEYS: tuple[KeySpec, ...] = (KeySpec("detail_explain", "x", "explain", "E
 
 APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("back", "escape", "go_back(False)", "Back"),
-    KeySpec("quit", "q", "go_back(True)", "Back/quit", footer=True),
-    KeySpec("find", "ctrl+f", "find", "Find ENI", footer=True, key_display="^f"),
+    KeySpec("quit", "q", "go_back(True)", "Back", footer=True),
+    KeySpec("find", "ctrl+f", "find", "Find ENI", key_display="^f"),
     KeySpec("help", "question_mark", "help", "Help", footer=True, key_display="?"),
 )
 
@@ -168,11 +179,12 @@ HELP_SECTIONS: tuple[tuple[str, tuple[KeySpec, ...]], ...] = (
     ("Everywhere", APP_KEYS),
     ("Value counts (#)", VALUE_COUNTS_KEYS),
     ("Stats (s)", STATS_KEYS),
+    ("Insights editor (i)", INSIGHTS_EDITOR_KEYS),
     ("Explain (x)", EXPLAIN_KEYS),
     ("Export (e)", EXPORT_KEYS),
     ("Saved views (v)", VIEWS_KEYS),
     ("Name dialogs", NAME_KEYS),
-    ("Flow logs, coverage and doctor (palette)", FLOW_LOG_KEYS),
+    ("Flow logs", FLOW_LOG_KEYS),
     ("Detail overlay", DETAIL_KEYS),
 )
 

@@ -46,6 +46,10 @@ async def to_column(pilot: Pilot[Any], name: str) -> None:
     app = pilot.app
     assert isinstance(app, FlowApp)
     table = explorer_of(app).table
+    for _ in range(50):  # a view being rebuilt (rows evicted, say) has its columns back shortly
+        if any(column.name == name for column in table.columns):
+            break
+        await pilot.pause(0.05)
     await pilot.press("home")
     for _ in range(len(table.columns)):
         column = table.current_column

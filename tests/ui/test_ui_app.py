@@ -45,7 +45,7 @@ async def test_help_lists_every_binding_with_the_user_keymap() -> None:
         assert isinstance(app.screen, HelpScreen)
         help_screen = app.screen
         shown = ""
-        for _ in range(12):
+        for _ in range(30):
             shown += screen_text(app)
             await pilot.press("pagedown")
         for spec in ALL_KEYS:

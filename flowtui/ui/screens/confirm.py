@@ -1,4 +1,8 @@
-"""A yes/no question, such as before a fetch the source expects to be large."""
+"""A yes/no question, such as before a fetch the source expects to be large.
+
+`wide=True` is for a long detail (a plan with JSON and commands): a wider box whose detail
+scrolls (arrows, PgUp/PgDn) so that it fits at 80x24 with the question and keys in view.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -28,19 +32,28 @@ class ConfirmScreen(ModalScreen[bool]):
     }
     ConfirmScreen #question { text-style: bold; }
     ConfirmScreen #keys { color: $foreground 70%; margin-top: 1; }
+    ConfirmScreen > Vertical.wide { width: 110; max-height: 100%; padding: 0 1; }
+    ConfirmScreen #detail-scroll { height: auto; max-height: 75vh; margin-top: 1; }
     """
 
-    def __init__(self, question: str, detail: str = "") -> None:
+    def __init__(self, question: str, detail: str = "", *, wide: bool = False) -> None:
         super().__init__()
         self._question = question
         self._detail = detail
+        self._wide = wide
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="wide" if self._wide else ""):
             yield Static(Text(sanitize(self._question)), id="question")
-            if self._detail:
-                yield Static(Text(sanitize(self._detail)))
-            yield Static(Text("y: yes   n / Esc: no"), id="keys")
+            # Each line sanitized on its own: the detail's line breaks are kept.
+            detail = Text("\n".join(sanitize(line) for line in self._detail.split("\n")))
+            if self._detail and self._wide:
+                with VerticalScroll(id="detail-scroll"):
+                    yield Static(detail, id="detail")
+            elif self._detail:
+                yield Static(detail)
+            keys = "y: yes   n / Esc: no" + ("   ↑↓ PgUp PgDn: scroll" if self._wide else "")
+            yield Static(Text(keys), id="keys")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

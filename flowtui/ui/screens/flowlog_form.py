@@ -1,19 +1,24 @@
-"""The form that creates a flow log: resource, traffic, log group, role, format, aggregation.
+"""The form that creates or changes a flow log: resource, traffic, group, role, format, interval.
 
 The format is previewed as the record line it will produce while it is typed (an unknown field
-is named with the closest known one). Ctrl+S hands the filled form back; the caller asks for
-confirmation and has the backend check and create it. Esc leaves without changing anything.
+is named with the closest known one). Ctrl+S has the backend check the form in a worker and
+write the plan `flowtui flowlogs create|change --dry-run` prints (settings, role JSON, AWS CLI
+commands); a failed check stays on the form, saying why. The plan goes back to the caller,
+which shows it and asks before anything changes. Esc leaves without changing anything.
+Started from a flow log (`existing`), the form is a change: prefilled, the resource fixed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
@@ -27,7 +32,7 @@ from flowtui.core.flowlog_format import (
     preview_record,
 )
 from flowtui.core.formats import FormatError
-from flowtui.ui.backend import FlowLogForm
+from flowtui.ui.backend import FlowLogForm, FlowLogRow, error_text
 from flowtui.ui.formatting import sanitize
 from flowtui.ui.keys import FLOW_LOG_KEYS, bindings
 
@@ -43,14 +48,33 @@ def form_summary(form: FlowLogForm) -> str:
     )
 
 
-class FlowLogFormScreen(ModalScreen[FlowLogForm | None]):
+FORMAT_HINT = "format: blank for the default, or ${version} ${srcaddr} ..."
+
+
+class _FormBody(VerticalScroll, can_focus=False):
+    """Scrolls when the terminal is short; focus goes to the fields, not to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFlowLog:
+    """A checked form and what it will do, as the backend wrote it."""
+
+    form: FlowLogForm
+    plan: str
+
+
+def _default_format_text() -> str:
+    return creation_format(None).aws_string()
+
+
+class FlowLogFormScreen(ModalScreen[PlannedFlowLog | None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings(
         spec for spec in FLOW_LOG_KEYS if spec.id.startswith("flowlog_form_")
     )
 
     DEFAULT_CSS = """
     FlowLogFormScreen { align: center middle; background: $background 60%; }
-    FlowLogFormScreen > Vertical {
+    FlowLogFormScreen > _FormBody {
         width: 90; max-width: 100%; height: auto; max-height: 100%;
         background: $surface; border: round $primary; padding: 0 1;
     }
@@ -59,28 +83,48 @@ class FlowLogFormScreen(ModalScreen[FlowLogForm | None]):
     FlowLogFormScreen #problem { color: $warning; }
     """
 
-    def __init__(self, resource_id: str = "", group: str = "") -> None:
+    def __init__(
+        self,
+        resource_id: str = "",
+        group: str = "",
+        *,
+        plan: Callable[[FlowLogForm], str] | None = None,
+        existing: FlowLogRow | None = None,
+    ) -> None:
         super().__init__()
-        self._resource_id = resource_id
-        self._group = group
+        self._existing = existing
+        self._resource_id = existing.resource_id if existing else resource_id
+        self._group = (existing.log_group or "") if existing else group
+        self._plan = plan
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label("New flow log   (^s create, Esc cancel)")
+        old = self._existing
+        fmt = old.format_text if old and old.format_text != _default_format_text() else ""
+        aggregation = (
+            old.aggregation_s if old and old.aggregation_s in AGGREGATION_INTERVALS else 600
+        )
+        traffic = old.traffic_type if old and old.traffic_type in TRAFFIC_TYPES else "ALL"
+        title = (
+            f"Change {old.flow_log_id} (delete, recreate)   ^s check, Esc cancel"
+            if old
+            else "New flow log   ^s check, Esc cancel"
+        )
+        with _FormBody():
+            yield Label(Text(sanitize(title)))
             yield Input(self._resource_id, placeholder="vpc-..., subnet-... or eni-...",
-                        id="resource", compact=True)  # fmt: skip
+                        id="resource", compact=True, disabled=old is not None)  # fmt: skip
             yield Select(
-                [(t, t) for t in TRAFFIC_TYPES], value="ALL", allow_blank=False, id="traffic"
+                [(t, t) for t in TRAFFIC_TYPES], value=traffic, allow_blank=False, id="traffic"
             )
             yield Input(self._group, placeholder="log group name (created when missing)",
                         id="group", compact=True)  # fmt: skip
-            yield Input(placeholder="role ARN, or a name for a new least-privilege role",
+            yield Input((old.role_arn or "") if old else "",
+                        placeholder="role ARN, or a name for a new least-privilege role",
                         id="role", compact=True)  # fmt: skip
-            yield Input(placeholder="format: blank for the default, or ${version} ${srcaddr} ...",
-                        id="format", compact=True)  # fmt: skip
+            yield Input(fmt, placeholder=FORMAT_HINT, id="format", compact=True)
             yield Select(
                 [(f"aggregate {s} s", s) for s in AGGREGATION_INTERVALS],
-                value=600,
+                value=aggregation,
                 allow_blank=False,
                 id="aggregation",
             )
@@ -133,18 +177,32 @@ class FlowLogFormScreen(ModalScreen[FlowLogForm | None]):
         traffic = self.query_one("#traffic", Select).value
         aggregation = self.query_one("#aggregation", Select).value
         is_arn = role.startswith("arn:")
-        self.dismiss(
-            FlowLogForm(
-                resource_id=resource,
-                traffic_type=str(traffic),
-                group=group,
-                role_arn=role if is_arn else None,
-                create_role=None if is_arn else role,
-                log_format=log_format,
-                max_aggregation_s=int(str(aggregation)),
-                retention_days=retention,
-            )
+        form = FlowLogForm(
+            resource_id=resource,
+            traffic_type=str(traffic),
+            group=group,
+            role_arn=role if is_arn else None,
+            create_role=None if is_arn else role,
+            log_format=log_format,
+            max_aggregation_s=int(str(aggregation)),
+            retention_days=retention,
+            replaces=self._existing.flow_log_id if self._existing else None,
         )
+        if self._plan is None:
+            self.dismiss(PlannedFlowLog(form, form_summary(form)))
+            return
+        self._problem("checking (nothing is changed yet)...")
+        self._check(form, self._plan)
+
+    @work(thread=True, exclusive=True, group="check-flow-log", exit_on_error=False)
+    def _check(self, form: FlowLogForm, plan: Callable[[FlowLogForm], str]) -> None:
+        """The backend's checks and plan, off the UI thread; a failure stays on the form."""
+        try:
+            text = plan(form)
+        except Exception as error:
+            self.app.call_from_thread(self._problem, f"nothing was changed: {error_text(error)}")
+            return
+        self.app.call_from_thread(self.dismiss, PlannedFlowLog(form, text))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,9 +1,12 @@
 """The flow logs' own set-up in the app: the coverage of the VPCs, the flow logs, the doctor.
 
 Coverage lists every ENI with the flow logs that capture it (uncovered, ACCEPT-only,
-REJECT-only and not-delivering ENIs marked); Enter opens the ENI's records in the group of a
-flow log that delivers them. The doctor lists what the credentials can do and which flow logs
-fail, one line each. Both load through the backend in a worker, like the other lists.
+REJECT-only and not-delivering ENIs marked, and those with a failing flow log); Enter opens the
+ENI's records in the group of a flow log that delivers them, `n` creates one. The flow-log list
+changes (`c`) or deletes (`d`) one; each change is planned by the backend and shown (before and
+after, role JSON, AWS CLI commands) before it asks. The doctor lists what the credentials can do
+and which flow logs fail, one line each, with the IAM action and the feature each failing one
+blocks. All load through the backend in a worker, like the other lists.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from flowtui.ui.formatting import MISSING
 from flowtui.ui.keys import FLOW_LOG_KEYS, LIST_KEYS, bindings
 from flowtui.ui.messages import OpenExplorer
 from flowtui.ui.screens.confirm import ConfirmScreen
-from flowtui.ui.screens.flowlog_form import FlowLogFormScreen, form_summary
+from flowtui.ui.screens.flowlog_form import FlowLogFormScreen, PlannedFlowLog
 from flowtui.ui.screens.lists import ListScreen
 from flowtui.ui.widgets.pick_list import PickColumn, PickRow
 
@@ -31,6 +34,8 @@ NEVER_CAPTURED = "Never captured: " + ", ".join(e.title for e in EXCLUSIONS)
 
 def coverage_row(item: CoverageRow) -> PickRow:
     captures = item.state if item.warning is None else WARNING_MARK + item.state
+    if item.failing and item.state != "not-delivering":
+        captures += f", {len(item.failing)} failing"
     cells = (
         item.eni_id,
         item.label or MISSING,
@@ -63,12 +68,14 @@ class CoverageScreen(ListScreen[CoverageRow]):
         load: Callable[[], Sequence[CoverageRow]],
         clock: Callable[[], float],
         create: Callable[[FlowLogForm], str] | None = None,
+        plan: Callable[[FlowLogForm], str] | None = None,
     ) -> None:
         super().__init__(load, clock)
         self._create = create
+        self._plan = plan
 
     def action_new_flow_log(self) -> None:
-        """The form, prefilled with the highlighted ENI; confirm; create in a worker."""
+        """The form, prefilled with the highlighted ENI; its plan; confirm; create."""
         if self._create is None:
             self.app.notify("this source cannot create flow logs", severity="warning")
             return
@@ -79,15 +86,16 @@ class CoverageScreen(ListScreen[CoverageRow]):
             if yes:
                 self._run_create(form)
 
-        def filled(form: FlowLogForm | None) -> None:
-            if form is not None:
+        def filled(planned: PlannedFlowLog | None) -> None:
+            if planned is not None:
                 self.app.push_screen(
-                    ConfirmScreen("Create this flow log?", form_summary(form)),
-                    lambda yes: confirmed(form, yes),
+                    ConfirmScreen("Create this flow log?", planned.plan, wide=True),
+                    lambda yes: confirmed(planned.form, yes),
                 )
 
         eni = item.eni_id if item is not None else ""
-        self.app.push_screen(FlowLogFormScreen(eni, item.open_group or "" if item else ""), filled)
+        group = item.open_group or "" if item else ""
+        self.app.push_screen(FlowLogFormScreen(eni, group, plan=self._plan), filled)
 
     @work(thread=True, exclusive=True, group="create-flow-log", exit_on_error=False)
     def _run_create(self, form: FlowLogForm) -> None:
@@ -139,12 +147,14 @@ class DoctorScreen(ListScreen[CheckRow]):
     BINDINGS: ClassVar[list[BindingType]] = bindings(
         spec for spec in LIST_KEYS if spec.id in ("list_filter",)
     )
+    # At 80 columns the detail goes first: each line keeps the IAM action it needs and the
+    # feature it blocks (the line below the list has everything about the highlighted one).
     COLUMNS = (
         PickColumn("status", 11, minimum=6),
-        PickColumn("check", 26, minimum=12),
-        PickColumn("needs", 30, drop=2),
-        PickColumn("without it", 28, drop=3),
-        PickColumn("detail", None, minimum=12, drop=1),
+        PickColumn("check", 22, minimum=12),
+        PickColumn("needs", 19, drop=2),
+        PickColumn("without it", None, minimum=18),
+        PickColumn("detail", None, minimum=20, drop=3),
     )
     TITLE_TEXT = "Doctor: what these credentials can do, and which flow logs fail"
     EMPTY = "Nothing was checked"
@@ -159,7 +169,12 @@ class DoctorScreen(ListScreen[CheckRow]):
         return check_row(item)
 
     def describe(self, item: CheckRow) -> str:
-        return f"{item.status}: {item.name} needs {item.action}. {item.detail}".strip()
+        head = f"{item.status}: {item.name}"
+        if item.action and item.action != "-":
+            head += f" needs {item.action}; without it: {item.blocks}"
+        else:
+            head += f" ({item.blocks})"
+        return f"{head}. {item.detail}".strip()
 
     def open(self, keys: list[str]) -> None:
         """Nothing to open: the line below the list says everything about the check."""
@@ -181,11 +196,15 @@ def flow_log_row(item: FlowLogRow) -> PickRow:
 
 
 class FlowLogsScreen(ListScreen[FlowLogRow]):
-    """Every flow log; `d` deletes the highlighted one after naming what stops being logged."""
+    """Every flow log; `d` deletes the highlighted one after naming what stops being logged,
+    `c` changes it: the form prefilled from it, then the before/after plan, then delete and
+    recreate (as `flowtui flowlogs change`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *bindings(spec for spec in LIST_KEYS if spec.id in ("list_filter",)),
-        *bindings(spec for spec in FLOW_LOG_KEYS if spec.id == "flowlogs_delete"),
+        *bindings(
+            spec for spec in FLOW_LOG_KEYS if spec.id in ("flowlogs_delete", "flowlogs_change")
+        ),
     ]
     COLUMNS = (
         PickColumn("flow log", 21, minimum=12),
@@ -195,7 +214,7 @@ class FlowLogsScreen(ListScreen[FlowLogRow]):
         PickColumn("format", 22, drop=1),
         PickColumn("delivery", 10, drop=3),
     )
-    TITLE_TEXT = "Flow logs: d deletes one (after saying what stops being logged)"
+    TITLE_TEXT = "Flow logs: c changes one, d deletes one (each shows what it does, asks)"
     EMPTY = "No flow logs in this account and region"
 
     def __init__(
@@ -203,9 +222,13 @@ class FlowLogsScreen(ListScreen[FlowLogRow]):
         load: Callable[[], Sequence[FlowLogRow]],
         clock: Callable[[], float],
         delete: Callable[[str], str],
+        change: Callable[[FlowLogForm], str] | None = None,
+        plan: Callable[[FlowLogForm], str] | None = None,
     ) -> None:
         super().__init__(load, clock)
         self._delete = delete
+        self._change = change
+        self._plan = plan
 
     def key(self, item: FlowLogRow) -> str:
         return item.flow_log_id
@@ -246,6 +269,43 @@ class FlowLogsScreen(ListScreen[FlowLogRow]):
             self.app.call_from_thread(
                 self.app.notify, f"not deleted: {error_text(error)}", severity="error"
             )
+            return
+        self.app.call_from_thread(self.app.notify, done)
+        self.app.call_from_thread(self.reload)
+
+    def action_change_flow_log(self) -> None:
+        key = self.pick_list.current_key
+        item = self.items.get(key) if key is not None else None
+        if item is None:
+            return
+        if self._change is None:
+            self.app.notify("this source cannot change flow logs", severity="warning")
+            return
+
+        def confirmed(form: FlowLogForm, yes: bool | None) -> None:
+            if yes:
+                self._run_change(form)
+
+        def filled(planned: PlannedFlowLog | None) -> None:
+            if planned is not None:
+                question = f"Replace flow log {item.flow_log_id} (delete it, create the new one)?"
+                self.app.push_screen(
+                    ConfirmScreen(question, planned.plan, wide=True),
+                    lambda yes: confirmed(planned.form, yes),
+                )
+
+        self.app.push_screen(FlowLogFormScreen(existing=item, plan=self._plan), filled)
+
+    @work(thread=True, exclusive=True, group="change-flow-log", exit_on_error=False)
+    def _run_change(self, form: FlowLogForm) -> None:
+        assert self._change is not None
+        try:
+            done = self._change(form)
+        except Exception as error:
+            self.app.call_from_thread(
+                self.app.notify, f"not changed: {error_text(error)}", severity="error"
+            )
+            self.app.call_from_thread(self.reload)
             return
         self.app.call_from_thread(self.app.notify, done)
         self.app.call_from_thread(self.reload)

@@ -326,13 +326,14 @@ class StatsScreen(Screen[None]):
         counting: Counting = Counting.ALL_RECORDS,
         monotonic: Callable[[], float] = time.monotonic,
         insights: InsightsEngine | None = None,
+        engine: str = "local",
         open_records: Callable[[str, TimeRange], None] | None = None,
     ) -> None:
         super().__init__()
         self._rows = rows
         #: The other engine, when the rows come from a CloudWatch log group.
         self._insights = InsightsRunner(self, insights) if insights is not None else None
-        self.engine = "local"
+        self.engine = engine if insights is not None else "local"  # `auto` chose it
         self._engine_text = ""
         #: Opens an explorer on a filter and time range (drill-down); None where it cannot.
         self._open_records = open_records

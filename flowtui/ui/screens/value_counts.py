@@ -1,12 +1,15 @@
 """Value counts of one column (`#`, as VisiData's Shift-F): value, records, share, bytes.
 
 Counted in a thread worker over the explorer's current rows (filtered); Enter narrows the
-explorer's filter to the highlighted value, `!` excludes it. Values are log content: they are
-shown as plain text, never markup.
+explorer's filter to the highlighted value, `!` excludes it. Over a CloudWatch log group, `e`
+switches to the Insights engine (the same counts over the whole time range, computed where the
+records are; escape stops the query). Values are log content: they are shown as plain text,
+never markup.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -22,7 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from flowtui.core.fields import FIELDS, FieldKind
-from flowtui.core.stats.counting import StatsTable
+from flowtui.core.stats.counting import Counting, StatsTable
 from flowtui.core.stats.grouping import NULL_TEXT
 from flowtui.core.stats.values import value_counts
 from flowtui.core.store import StoreSnapshot
@@ -36,7 +39,18 @@ from flowtui.ui.formatting import (
     protocol_name,
     sanitize,
 )
+from flowtui.ui.insights_engine import InsightsEngine
 from flowtui.ui.keys import VALUE_COUNTS_KEYS, bindings
+from flowtui.ui.screens.confirm import ConfirmScreen
+from flowtui.ui.screens.insights_job import (
+    InsightsJob,
+    JobConfirm,
+    JobDone,
+    JobEnded,
+    JobProgress,
+    Partial,
+    Progress,
+)
 from flowtui.ui.screens.lists import ListFilter
 from flowtui.ui.widgets.pick_list import PickColumn, PickList, PickRow
 
@@ -103,7 +117,11 @@ class CountedValues:
 
 def count_values(frame: pl.DataFrame, column: str, ownership: Ownership) -> CountedValues:
     """Value counts of `column`, rendered for people (thousands separators, human bytes)."""
-    table: StatsTable = value_counts(frame, column)
+    return rendered_counts(value_counts(frame, column), column, ownership)
+
+
+def rendered_counts(table: StatsTable, column: str, ownership: Ownership) -> CountedValues:
+    """A value-counts table (of either engine) rendered for people."""
     if not table.available:
         return CountedValues((), table.note)
     shown_bytes = display_expr("bytes", DisplayOptions(), Ownership())
@@ -128,6 +146,7 @@ class ValuePick:
 @dataclass
 class _Counted(Message):
     counted: CountedValues
+    engine: str = "local"
 
 
 @dataclass
@@ -149,6 +168,7 @@ class ValueCountsScreen(ModalScreen[ValuePick | None]):
     ValueCountsScreen ListFilter { height: 1; margin: 0 0 0 0; }
     ValueCountsScreen PickList { overflow-x: hidden; }
     ValueCountsScreen #note { color: $flow-muted; height: auto; max-height: 2; }
+    ValueCountsScreen #engine { height: auto; max-height: 2; }
     """
 
     def __init__(
@@ -158,9 +178,17 @@ class ValueCountsScreen(ModalScreen[ValuePick | None]):
         view: ViewIndex,
         ownership: Ownership,
         filter_text: str = "",
+        *,
+        insights: InsightsEngine | None = None,
+        engine: str = "local",
     ) -> None:
         super().__init__()
         self.column = column
+        #: The other engine, when the rows come from a CloudWatch log group.
+        self._insights = insights
+        self._job = InsightsJob(self, insights.confirm_above_usd if insights else 0.0)
+        self.engine = engine if insights is not None else "local"
+        self._engine_text = ""
         self._snapshot = snapshot
         self._view = view
         self._ownership = ownership
@@ -174,10 +202,26 @@ class ValueCountsScreen(ModalScreen[ValuePick | None]):
             yield ListFilter(placeholder="f or / to find a value (fuzzy)", compact=True)
             yield PickList(self._columns(), empty_message="Counting…")
             yield Static("", id="note")
+            if self._insights is not None:
+                yield Static(self._engine_line(), id="engine")
         yield Footer()
+
+    def _engine_line(self) -> Text:
+        text = Text()
+        text.append("Engine (e): ", "bold")
+        text.append(self.engine, "bold")
+        if self._engine_text:
+            text.append(f" · {sanitize(self._engine_text)}")
+        return text
+
+    def _update_engine(self) -> None:
+        if self._insights is not None and self.is_mounted:
+            self.query_one("#engine", Static).update(self._engine_line())
 
     def _title(self) -> Text:
         rows = counted(len(self._view), "row")
+        if self.engine == "insights" and self._insights is not None:
+            rows = f"{self._insights.scope.group} (Insights, the whole time range)"
         where = f", filter: {self._filter_text}" if self._filter_text else ""
         return Text(sanitize(f"Values of {self.column} over {rows}{where}"))
 
@@ -198,7 +242,16 @@ class ValueCountsScreen(ModalScreen[ValuePick | None]):
 
     def on_mount(self) -> None:
         self.query_one(ListFilter).cursor_blink = False
-        self._count()
+        self._recount()
+
+    def _recount(self) -> None:
+        self.counted = None
+        self.query_one("#title", Static).update(self._title())
+        if self.engine == "insights" and self._insights is not None:
+            self._start_insights(self._insights)
+        else:
+            self._job.stop()
+            self._count()
 
     @work(thread=True, exclusive=True, group="value-counts", exit_on_error=False)
     def _count(self) -> None:
@@ -212,6 +265,8 @@ class ValueCountsScreen(ModalScreen[ValuePick | None]):
 
     @on(_Counted)
     def _counted(self, message: _Counted) -> None:
+        if message.engine != self.engine:
+            return  # counted by the engine the user switched away from
         counted = message.counted
         self.counted = counted
         self.pick_list.empty_message = "No rows to count"
@@ -227,6 +282,60 @@ class ValueCountsScreen(ModalScreen[ValuePick | None]):
             ]
         )
         self.query_one("#note", Static).update(Text(sanitize(counted.note)))
+
+    # --- the Insights engine ---------------------------------------------------------------
+
+    def _start_insights(self, engine: InsightsEngine) -> None:
+        column, filter_text, ownership = self.column, self._filter_text, self._ownership
+
+        def run(cancel: threading.Event, progress: Progress, _partial: Partial) -> CountedValues:
+            table = engine.value_counts(filter_text, column, on_progress=progress, cancel=cancel)
+            return rendered_counts(table, column, ownership)
+
+        self.pick_list.set_rows([])
+        self.pick_list.empty_message = "Counting in Insights…"
+        self._engine_text = "estimating the scan…"
+        self._update_engine()
+        self._job.start(
+            lambda: engine.refusal(filter_text, Counting.ALL_RECORDS), engine.estimate, run
+        )
+
+    def action_switch_engine(self) -> None:
+        if self._insights is None:
+            self.notify("Insights runs over a CloudWatch log group only", severity="warning")
+            return
+        self.engine = "local" if self.engine == "insights" else "insights"
+        self._engine_text = ""
+        self._recount()
+
+    @on(JobProgress)
+    def _job_progress(self, message: JobProgress) -> None:
+        if message.token == self._job.token:
+            self._engine_text = message.text
+            self._update_engine()
+
+    @on(JobConfirm)
+    def _job_confirm(self, message: JobConfirm) -> None:
+        if message.token == self._job.token:
+            question = "Run this in CloudWatch Logs Insights? It is billed per GB scanned."
+            detail = message.estimate.describe()
+            self.app.push_screen(ConfirmScreen(question, detail), self._job.confirmed)
+
+    @on(JobDone)
+    def _job_done(self, message: JobDone) -> None:
+        if message.token == self._job.token and self.engine == "insights":
+            self._engine_text = "done: only the counts came back"
+            self._update_engine()
+            self.post_message(_Counted(message.result, "insights"))
+
+    @on(JobEnded)
+    def _job_ended(self, message: JobEnded) -> None:
+        if message.token != self._job.token:
+            return
+        text = sanitize(f"Insights: {message.message}. Counted locally instead.")
+        self.notify(text, severity="information" if message.stopped else "warning", markup=False)
+        self.engine, self._engine_text = "local", ""
+        self._recount()
 
     def _cells(self, row: ValueRow) -> tuple[str, ...]:
         about = (row.about,) if self._with_about else ()
@@ -262,4 +371,8 @@ class ValueCountsScreen(ModalScreen[ValuePick | None]):
         self.dismiss(ValuePick(self.column, None if value == NULL_TEXT else value, exclude))
 
     def action_close(self) -> None:
+        if self._job.stop():
+            self._engine_text = "stopping the Insights query…"
+            self._update_engine()
+            return  # escape stops the query first; the next one leaves
         self.dismiss(None)

@@ -365,8 +365,10 @@ class DetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroller:
+            keys = ["j k PgDn g G scroll", "Esc close"]
             if self._explain is not None and self._detail is not None:
-                scroller.border_subtitle = "x explain · Esc close"
+                keys.insert(1, "x explain")
+            scroller.border_subtitle = " · ".join(keys)
             body = DetailBody()
             body.show(self._detail)
             yield body
