@@ -270,6 +270,10 @@ async def test_view_names_are_shown_as_typed_never_as_markup(tmp_path: Path) -> 
         await settle(pilot)
         await save_as(pilot, "[b]rejects[/b]")
         assert store.exists("[b]rejects[/b]")
+        for _ in range(40):  # the toast is drawn a frame or two later on a busy machine
+            if "Saved view '[b]rejects[/b]'" in screen_text(app):
+                break
+            await pilot.pause(0.05)
         assert "Saved view '[b]rejects[/b]'" in screen_text(app), "the toast, literally"
         await pilot.press("v")
         await settle(pilot)

@@ -22,7 +22,12 @@ from flowtui.core.insights.translate import (
     string_literal,
 )
 from flowtui.core.schema import ipv4_text, ipv4_to_int
-from flowtui.core.stats.counting import COUNTING_NOTES, Counting, StatsTable
+from flowtui.core.stats.counting import (
+    COUNTING_NOTES,
+    Counting,
+    StatsTable,
+    missing_fields_table,
+)
 from flowtui.core.stats.grouping import NULL_TEXT
 
 #: Rows Insights returns at most for one query (older SDKs and accounts).
@@ -164,21 +169,8 @@ def unavailable_table(
 ) -> StatsTable | None:
     """The local engine's empty table for fields the records lack; None if they have all."""
     table_missing = [name for name in required if not request.has(name)]
-    if not table_missing and not request.counting_missing:
-        return None
-    reasons = []
-    if table_missing:
-        reasons.append(f"needs {', '.join(table_missing)}, which these records do not have")
-    if request.counting_missing:
-        reasons.append(
-            f"{request.counting.value} counting needs {', '.join(request.counting_missing)}, "
-            "which these records do not have"
-        )
-    return StatsTable(
-        title=title,
-        rows=pl.DataFrame(schema=dict.fromkeys(columns, pl.String())),
-        note=f"Unavailable: {'; '.join(reasons)}",
-        missing_fields=tuple(dict.fromkeys([*table_missing, *request.counting_missing])),
+    return missing_fields_table(
+        title, table_missing, request.counting, request.counting_missing, columns
     )
 
 

@@ -195,21 +195,35 @@ def unavailable_table(
 ) -> StatsTable | None:
     """An empty table that says which needed fields the records lack; None if they have all."""
     table_missing = [name for name in required if not is_present(counted.frame, name)]
-    if not table_missing and not counted.counting_missing:
+    return missing_fields_table(
+        title, table_missing, counted.counting, counted.counting_missing, columns
+    )
+
+
+def missing_fields_table(
+    title: str,
+    table_missing: Sequence[str],
+    counting: Counting,
+    counting_missing: Sequence[str],
+    columns: Sequence[str],
+) -> StatsTable | None:
+    """The empty table either engine shows when the table or the counting needs fields the
+    records lack (saying which); None when nothing is missing."""
+    if not table_missing and not counting_missing:
         return None
     reasons = []
     if table_missing:
         reasons.append(f"needs {', '.join(table_missing)}, which these records do not have")
-    if counted.counting_missing:
+    if counting_missing:
         reasons.append(
-            f"{counted.counting.value} counting needs {', '.join(counted.counting_missing)}, "
+            f"{counting.value} counting needs {', '.join(counting_missing)}, "
             "which these records do not have"
         )
     return StatsTable(
         title=title,
         rows=pl.DataFrame(schema=dict.fromkeys(columns, pl.String())),
         note=f"Unavailable: {'; '.join(reasons)}",
-        missing_fields=tuple(dict.fromkeys([*table_missing, *counted.counting_missing])),
+        missing_fields=tuple(dict.fromkeys([*table_missing, *counting_missing])),
     )
 
 
