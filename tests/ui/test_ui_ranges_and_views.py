@@ -18,6 +18,7 @@ from flowtui.core.views import SavedView, ViewSource, ViewStore
 from flowtui.ui.app import FlowApp, Start
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.screens.views import ViewsScreen
+from flowtui.ui.widgets.status_bar import StatusBar
 from flowtui.ui.widgets.time_range import TimeRangeScreen
 from tests.fixtures.sample_data import GROUP, REGION, SampleBackend, sample_query
 
@@ -59,6 +60,29 @@ async def test_an_absurd_relative_range_is_refused_and_the_rows_stay() -> None:
         assert not [call for call in backend.calls if call[0] in ("refetch", "fetch_more")]
         assert screen.flow_query.time_range == TimeRange.last(3600)
         assert len(screen.table.view) == ROWS
+
+
+async def test_a_new_range_that_fails_to_load_keeps_the_rows_and_says_which_range_they_are() -> (
+    None
+):
+    backend = SampleBackend()
+    app = explorer_app(backend)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("T", "tab", *"6h", "enter")
+        await settle(pilot)
+        screen = explorer_of(app)
+        assert [call for call in backend.calls if call[0] == "refetch"], "the new range was asked"
+        assert screen.flow_query.time_range == TimeRange.last(6 * 3600)
+        assert backend.reporter is not None
+        backend.reporter.error(
+            "AccessDenied: not allowed; the rows loaded before are kept"
+        )  # as LiveFeed reports a fetch that fails before its first event
+        await settle(pilot)
+        assert len(screen.table.view) == ROWS
+        assert screen.flow_query.time_range == TimeRange.last(3600)
+        status = screen.query_one(StatusBar).render().plain  # the toast covers it on screen
+        assert "last 1h" in status and "last 6h" not in status, status
 
 
 async def test_an_absurd_start_in_the_from_field_is_refused() -> None:

@@ -178,6 +178,9 @@ class ExplorerScreen(ExplorerQueries):
         self.app.push_screen(screen, chosen)
 
     def change_time_range(self, choice: TimeRangeChoice) -> None:
+        if choice.earlier is None:
+            next_row = self.feed.store.snapshot().next_row_id
+            self.range_before_load = (self.flow_query.time_range, next_row)
         self.flow_query = replace(self.flow_query, time_range=choice.time_range)
         if choice.earlier is not None:
             self.post_message(

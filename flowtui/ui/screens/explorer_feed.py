@@ -28,7 +28,7 @@ from flowtui.core.fields import FIELDS
 from flowtui.core.filter.compiler import Filter
 from flowtui.core.filter.suggest import suggest
 from flowtui.core.filter.syntax import FilterError
-from flowtui.core.query import Query
+from flowtui.core.query import Query, TimeRange
 from flowtui.core.schema import STREAM
 from flowtui.core.store import StoreSnapshot
 from flowtui.core.view import SortKey, ViewIndex, build_view, extend_view
@@ -94,6 +94,9 @@ class ExplorerFeed(Screen[None]):
         super().__init__()
         self.feed = feed
         self.flow_query = query
+        #: While a new time range loads: the range the rows on screen came from, and the first
+        #: row id the new range's rows can have (the store clears before they arrive).
+        self.range_before_load: tuple[TimeRange, int] | None = None
         self._clock = clock
         self.filter_text = ""
         self._filter: Filter | None = None
@@ -436,8 +439,17 @@ class ExplorerFeed(Screen[None]):
 
     @on(FeedFailed)
     def _feed_failed(self, message: FeedFailed) -> None:
-        if message.feed is self.feed:
-            self.app.notify(message.message, severity="error", timeout=10, markup=False)
+        if message.feed is not self.feed:
+            return
+        self.app.notify(message.message, severity="error", timeout=10, markup=False)
+        if self.range_before_load is not None:
+            old_range, first_new_row = self.range_before_load
+            self.range_before_load = None
+            snapshot = self.feed.store.snapshot()
+            if snapshot.row_count and snapshot.first_row_id < first_new_row:
+                # The new range never loaded: the rows shown are the old range's, say so.
+                self.flow_query = replace(self.flow_query, time_range=old_range)
+                self._update_status()
 
     # --- status ----------------------------------------------------------------------------
 
