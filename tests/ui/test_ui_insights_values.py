@@ -54,6 +54,15 @@ async def open_counts(pilot: Pilot[Any], backend: CloudWatchBackend, column: str
     app = pilot.app
     assert isinstance(app, FlowApp)
     explorer = explorer_of(app)
+
+    def view_is_current() -> bool:
+        # The fetch is done; the explorer's (filtered) view of its rows is built in a worker.
+        table = explorer.table
+        current = explorer.feed.store.snapshot().generation
+        return table.snapshot is not None and table.snapshot.generation == current
+
+    await wait_for(pilot, view_is_current)
+    await settle(pilot)
     if column in [shown.name for shown in explorer.table.columns]:
         await to_column(pilot, column)
         await pilot.press("#")
