@@ -29,7 +29,7 @@ from flowtui.core.config import Settings, themes_dir
 from flowtui.core.query import Query, TimeRange
 from flowtui.core.timeparse import TimeSpecError, parse_duration
 from flowtui.core.views import SavedView, ViewSource, ViewStore
-from flowtui.ui.actions import LaterAction, explorer_actions, show_views
+from flowtui.ui.actions import LaterAction, explorer_actions, open_insights_view, show_views
 from flowtui.ui.backend import Backend, Feed, FeedStatus, FindHit, error_text
 from flowtui.ui.formatting import Ownership, sanitize
 from flowtui.ui.keys import APP_KEYS, bindings, keymap_conflicts, unknown_keymap_ids
@@ -222,6 +222,8 @@ class FlowApp(App[int]):
         start = self.start
         if start.query is not None:
             self.open_explorer(start.query, start.filter_text, start.follow, start.view)
+            if start.view is not None and start.view.insights_query is not None:
+                open_insights_view(self, start.view)  # `--view` of a saved Insights query
             return
         if start.group is not None:
             self.push_screen(self._streams_screen(start.group))

@@ -16,9 +16,12 @@ from textual.pilot import Pilot
 from ui_support import screen_text, settle
 
 from flowtui.core.insights.history import FILE_NAME
+from flowtui.core.query import TimeRange
+from flowtui.core.views import SavedView, ViewSource
 from flowtui.demo.faults import InProcessEndpoint
+from flowtui.demo.flow_logs import APP_GROUP
 from flowtui.demo.insights import service
-from flowtui.ui.app import FlowApp
+from flowtui.ui.app import FlowApp, Start
 from flowtui.ui.cloudwatch_backend import CloudWatchBackend
 from flowtui.ui.screens.explorer import ExplorerScreen
 from flowtui.ui.screens.insights_editor import InsightsEditorScreen
@@ -160,3 +163,26 @@ async def test_the_palette_opens_the_editor(demo: tuple[InProcessEndpoint, Any])
         await settle(pilot)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, InsightsEditorScreen))
+
+
+async def test_flowtui_view_of_a_saved_query_opens_the_editor_over_its_explorer(
+    demo: tuple[InProcessEndpoint, Any],
+) -> None:
+    """`flowtui --view NAME` starts the app as `Start(query=..., view=...)`: a view holding an
+    Insights query opens in the editor, with its explorer underneath for escape."""
+    server, account = demo
+    _, backend = app_for(server, account.region)
+    view = SavedView(
+        name="counted",
+        source=ViewSource(APP_GROUP),
+        time_range=TimeRange.last(2 * 3600),
+        insights_query=COUNT,
+    )
+    app = FlowApp(backend, start=Start(query=view.to_query(), view=view))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InsightsEditorScreen))
+        editor = app.screen
+        assert isinstance(editor, InsightsEditorScreen)
+        assert editor.query_input.value == COUNT
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExplorerScreen))
