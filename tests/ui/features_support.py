@@ -68,3 +68,12 @@ async def to_row(pilot: Pilot[Any], position: int) -> None:
 
 def notices(app: FlowApp) -> list[str]:
     return [str(notification.message) for notification in app._notifications]
+
+
+def view_is_current(app: FlowApp) -> bool:
+    """The explorer's view is built over the store as it is now (views build in a worker, so
+    a fetch that just ended may not be on screen yet)."""
+    explorer = explorer_of(app)
+    table = explorer.table
+    current = explorer.feed.store.snapshot().generation
+    return table.snapshot is not None and table.snapshot.generation == current

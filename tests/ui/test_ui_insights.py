@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from features_support import view_is_current
 from textual.pilot import Pilot
 from ui_support import screen_text, settle
 
@@ -103,6 +104,7 @@ async def open_stats(pilot: Pilot[Any]) -> StatsScreen:
     backend = app.backend
     assert isinstance(backend, CloudWatchBackend)
     await wait_for(pilot, lambda: loaded(backend))
+    await wait_for(pilot, lambda: view_is_current(app))
     await settle(pilot)
     await pilot.press("s")
     await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))

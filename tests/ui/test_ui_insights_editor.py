@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+from features_support import view_is_current
 from test_ui_insights import SIZE, demo, loaded, quick_polls, wait_for
 from test_ui_insights_values import app_for
 from textual.pilot import Pilot
@@ -46,6 +47,7 @@ async def open_editor(pilot: Pilot[Any]) -> tuple[InsightsEditorScreen, int]:
     assert isinstance(app, FlowApp) and isinstance(app.backend, CloudWatchBackend)
     backend = app.backend
     await wait_for(pilot, lambda: loaded(backend))
+    await wait_for(pilot, lambda: view_is_current(app))
     await settle(pilot)
     explorer = app.screen
     assert isinstance(explorer, ExplorerScreen)
@@ -75,6 +77,7 @@ async def test_a_raw_query_runs_and_its_rows_show(
         assert "Insights query over /flowtui/demo/app-subnet" in screen_text(app)
         await run_query(pilot, editor, COUNT)
         assert editor.rows == [{"n": str(held)}]  # every record the explorer holds
+        await wait_for(pilot, lambda: "Complete" in screen_text(app))  # drawn a frame later
         text = screen_text(app)
         assert "Complete" in text and "1 row" in text and str(held) in text
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from features_support import explorer_of, to_column
+from features_support import explorer_of, to_column, view_is_current
 from test_ui_insights import SIZE, demo, loaded, quick_polls, wait_for
 from textual.pilot import Pilot
 from ui_support import screen_text, settle
@@ -55,13 +55,7 @@ async def open_counts(pilot: Pilot[Any], backend: CloudWatchBackend, column: str
     assert isinstance(app, FlowApp)
     explorer = explorer_of(app)
 
-    def view_is_current() -> bool:
-        # The fetch is done; the explorer's (filtered) view of its rows is built in a worker.
-        table = explorer.table
-        current = explorer.feed.store.snapshot().generation
-        return table.snapshot is not None and table.snapshot.generation == current
-
-    await wait_for(pilot, view_is_current)
+    await wait_for(pilot, lambda: view_is_current(app))
     await settle(pilot)
     if column in [shown.name for shown in explorer.table.columns]:
         await to_column(pilot, column)
