@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import orjson
 import pytest
@@ -180,8 +180,13 @@ def test_create_for_the_uncovered_eni_makes_its_stream_appear(
     )
     assert coverage(demo, capsys)[staging]["covered_by"] == [created]
 
-    demo.advance(180)
-    streams = demo.logs.describe_log_streams(logGroupName=group)["logStreams"]
+    # The demo's records reach CloudWatch minutes late, as AWS's do: give it up to 20 minutes.
+    streams: list[Any] = []
+    for _ in range(20):
+        demo.advance(60)
+        streams = demo.logs.describe_log_streams(logGroupName=group)["logStreams"]
+        if streams:
+            break
     assert [s["logStreamName"] for s in streams] == [f"{staging}-all"]
     code, out, err = run(
         ["query", "--group", group, "--since", "30m", "--output", "count"], capsys, demo
