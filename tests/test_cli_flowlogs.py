@@ -189,7 +189,7 @@ def test_create_for_the_uncovered_eni_makes_its_stream_appear(
             break
     assert [s["logStreamName"] for s in streams] == [f"{staging}-all"]
     code, out, err = run(
-        ["query", "--group", group, "--since", "30m", "--output", "count"], capsys, demo
+        ["query", "--group", group, "--since", "3h", "--output", "count"], capsys, demo
     )
     assert code == 0 and int(out) > 0, err
 
@@ -231,7 +231,11 @@ def test_delete_names_what_stops_and_asks(
     assert code == 2 and "without --yes" in err
     assert f"Delete flow log {flow_log} on {staging}: REJECT -> /to-delete" in out
     if not others:
-        assert f"{staging}: reject-only -> no flow log captures this ENI" in out
+        assert any(
+            line.strip().startswith(staging)
+            and line.endswith(": reject-only -> no flow log captures this ENI")
+            for line in out.splitlines()
+        ), out
     code, out, err = run(["flowlogs", "delete", flow_log, "--yes"], capsys, demo)
     assert code == 0 and f"deleted flow log {flow_log}" in out, err
     assert coverage(demo, capsys)[staging]["covered_by"] == others
