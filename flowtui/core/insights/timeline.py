@@ -24,7 +24,12 @@ from flowtui.core.insights.request import (
     number_column,
     unavailable_table,
 )
-from flowtui.core.stats.timeline import TIMELINE_COLUMNS, TimelineTable, bucket_seconds_for
+from flowtui.core.stats.timeline import (
+    TIMELINE_COLUMNS,
+    TimelineTable,
+    bucket_seconds_for,
+    unavailable_timeline,
+)
 
 # --- timeline --------------------------------------------------------------------------------
 
@@ -89,13 +94,7 @@ def timeline_table(
     bucket size the local engine picks for the records' span (unless `bucket_seconds`)."""
     title = "Traffic over time"
     if unavailable := unavailable_table(request, title, ["start"], TIMELINE_COLUMNS):
-        return TimelineTable(
-            title=title,
-            rows=unavailable.rows,
-            note=unavailable.note,
-            missing_fields=unavailable.missing_fields,
-            bucket_seconds=bucket_seconds or _MINUTE,
-        )
+        return unavailable_timeline(unavailable, bucket_seconds)
     if bucket_seconds is not None:
         query_size = bucket_seconds
     elif range_end_s - range_start_s <= _FINE_RANGE_S:

@@ -116,16 +116,21 @@ def _span_seconds(dated: pl.DataFrame) -> int:
     return int(dated.select(pl.col("start").max() - pl.col("start").min()).item())
 
 
+def unavailable_timeline(unavailable: StatsTable, bucket_seconds: int | None) -> TimelineTable:
+    """The empty timeline either engine shows when the records lack a field it needs."""
+    return TimelineTable(
+        title=unavailable.title,
+        rows=unavailable.rows,
+        note=unavailable.note,
+        missing_fields=unavailable.missing_fields,
+        bucket_seconds=bucket_seconds or _MINUTE,
+    )
+
+
 def _timeline_table(counted: CountedRecords, bucket_seconds: int | None) -> TimelineTable:
     title = "Traffic over time"
     if unavailable := unavailable_table(counted, title, ["start"], TIMELINE_COLUMNS):
-        return TimelineTable(
-            title=title,
-            rows=unavailable.rows,
-            note=unavailable.note,
-            missing_fields=unavailable.missing_fields,
-            bucket_seconds=bucket_seconds or _MINUTE,
-        )
+        return unavailable_timeline(unavailable, bucket_seconds)
     dated = counted.frame.filter(pl.col("start").is_not_null())
     size = bucket_seconds or bucket_seconds_for(_span_seconds(dated))
     sums = (
