@@ -2,10 +2,20 @@
 `awslogs get` when installed), whole processes, on the same endpoint in one run.
 
 Prints one table: Logs API calls the endpoint saw (throttled ones included), client CPU (user +
-system of the process), wall time, and wall time when the endpoint enforces a quota of 10 calls
-per second (throttling above it, as CloudWatch does). Each figure is the median of --repeat
-runs. The endpoint (moto behind the fault injector) runs in its own process, so its CPU is
-nobody's client time; moto's EC2 backend and first scan are warmed up before measuring.
+system of the process), and wall time on three endpoints, each the median of --repeat runs:
+
+- moto as it is. It answers one call at a time (Python under one lock) and rescans the whole
+  group for every page (~100 ms per page here), so clients that overlap calls gain little.
+- moto with a quota of 10 calls/s (the FilterLogEvents quota of most regions), throttling above
+  it as CloudWatch does. flowtui's default budget is 40% of the region's quota: 10 calls/s in
+  us-east-1 (quota 25), 4 where the quota is 10, so the row with `--rate-budget 4` is the
+  default of a user whose quota this is.
+- moto with --latency-ms before each answer, calls answered side by side, as on a service that
+  scans on many machines. The latency is an assumption, not a measurement of AWS.
+
+The endpoint runs in its own process, so its CPU is nobody's client time; moto's EC2 backend
+and first scan are warmed up before measuring. The start-up floor line is the least any
+Python client with botocore and polars can spend: interpreter, both imports, one logs client.
 
 Then one figure for the app's path: --store-events events loaded by a live feed into the record
 store (what the explorer shows), measured in a child process: the time from the first page
@@ -15,7 +25,7 @@ The AWS CLI (`aws`) and awslogs are not dependencies of flowtui: rows for them s
 installed" when they are not on PATH (`pip install awscli` puts `aws` there).
 
     .venv/bin/python bench/bench_fetch.py [--events 100000] [--enis 50] [--repeat 3]
-        [--store-events 1000000] [--no-store]
+        [--latency-ms 300] [--store-events 1000000] [--no-store]
 """
 
 from __future__ import annotations
@@ -57,16 +67,23 @@ class Sample:
     error: str = ""
 
 
+#: The endpoints measured: (name, quota in calls/s, latency in s).
+FREE, QUOTA_RUN, LATENCY_RUN = "free", "quota", "latency"
+
+
 @dataclass
 class Row:
     tool: str
     command: list[str]
     count: str  # how to count the events in its output: "number" or "lines"
-    free: list[Sample] = field(default_factory=list)
-    quota: list[Sample] = field(default_factory=list)
+    #: Samples per endpoint (FREE, QUOTA_RUN, LATENCY_RUN).
+    runs: dict[str, list[Sample]] = field(default_factory=dict)
     #: The same command over an empty group: start-up and connection alone.
     empty: list[Sample] = field(default_factory=list)
     installed: bool = True
+
+    def median(self, run: str, pick: str) -> float:
+        return _median([getattr(sample, pick) for sample in self.runs.get(run, [])])
 
 
 def main() -> None:
@@ -74,6 +91,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--enis", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; medians shown")
+    parser.add_argument("--latency-ms", type=float, default=300.0)
     parser.add_argument("--store-events", type=int, default=1_000_000)
     parser.add_argument("--no-store", action="store_true", help="skip the record-store figure")
     parser.add_argument(
@@ -94,18 +112,23 @@ def main() -> None:
         f"{args.events:,} events over {args.enis} ENIs in the last hour; endpoint: moto in its own process"
     )
     rows = _rows()
-    for quota in (None, QUOTA):
-        with EndpointProcess(calls_per_s=quota) as endpoint:
+    endpoints = [
+        (FREE, None, 0.0),
+        (QUOTA_RUN, QUOTA, 0.0),
+        (LATENCY_RUN, None, args.latency_ms / 1000),
+    ]
+    for run, quota, latency_s in endpoints:
+        with EndpointProcess(calls_per_s=quota, latency_s=latency_s) as endpoint:
             _load(endpoint.url, events)
             _warm(endpoint.url, now_ms)
             for _ in range(args.repeat):
                 for row in rows:
                     if row.installed:
-                        sample = _run(row, endpoint)
-                        (row.quota if quota else row.free).append(sample)
-                        if not quota:
+                        row.runs.setdefault(run, []).append(_run(row, endpoint))
+                        if run == FREE:
                             row.empty.append(_run(row, endpoint, group=EMPTY_GROUP))
-    _print_table(rows, args.events)
+    floor = [_floor_sample() for _ in range(args.repeat)]
+    _print_table(rows, args.events, args.latency_ms, floor)
     if not args.no_store:
         _store_figure(args.store_events, args.enis)
 
@@ -121,7 +144,7 @@ def _rows() -> list[Row]:
             "number",
         ),
         Row(
-            "flowtui query --group G --since 2h --output count --rate-budget 10",
+            "flowtui query --group G --since 2h --output count --rate-budget 4",
             [
                 flowtui,
                 "query",
@@ -132,10 +155,10 @@ def _rows() -> list[Row]:
                 "--output",
                 "count",
                 "--rate-budget",
-                "10",
+                "4",
             ],
             "number",
-        ),  # the budget of a user whose account has the default FilterLogEvents quota
+        ),  # the default budget where the FilterLogEvents quota is 10 calls/s
         Row(
             "aws logs filter-log-events --interleaved --output text --query 'events[].message'",
             [
@@ -230,45 +253,74 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def _print_table(rows: list[Row], expected: int) -> None:
+def _floor_sample() -> Sample:
+    """The least a Python client with botocore and polars spends before its first call."""
+    code = (
+        "import botocore.session, polars; "
+        "botocore.session.get_session().create_client('logs', region_name='us-east-1')"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Sample(0, 0, cpu, wall, None)
+
+
+def _print_table(rows: list[Row], expected: int, latency_ms: float, floor: list[Sample]) -> None:
     print()
     print(
         "| client | Logs API calls: FilterLogEvents (+ other) | client CPU | wall "
-        "| wall under a 10 calls/s quota | start-up alone (empty group): CPU, wall | events |"
+        f"| wall under a 10 calls/s quota | wall at {latency_ms:g} ms per call "
+        "| start-up alone (empty group): CPU, wall | events |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         if not row.installed:
-            print(f"| `{row.tool}` | not installed | | | | | |")
+            print(f"| `{row.tool}` | not installed | | | | | | |")
             continue
-        calls = int(_median([s.calls for s in row.free]))
-        other = int(_median([s.other_calls for s in row.free]))
-        cpu = _median([s.cpu_s for s in row.free])
-        wall = _median([s.wall_s for s in row.free])
-        quota_wall = _median([s.wall_s for s in row.quota])
-        empty = f"{_median([s.cpu_s for s in row.empty]):.2f} s, {_median([s.wall_s for s in row.empty]):.2f} s"
-        events = {s.events for s in row.free + row.quota}
-        errors = {s.error for s in row.free + row.quota + row.empty if s.error}
+        calls = int(row.median(FREE, "calls"))
+        other = int(row.median(FREE, "other_calls"))
+        empty_cpu = _median([s.cpu_s for s in row.empty])
+        empty_wall = _median([s.wall_s for s in row.empty])
+        samples = [s for run in row.runs.values() for s in run]
+        events = {s.events for s in samples}
+        errors = {s.error for s in samples + row.empty if s.error}
         shown = ", ".join(f"{e:,}" if e is not None else "?" for e in sorted(events, key=str))
         print(
-            f"| `{row.tool}` | {calls} (+{other}) | {cpu:.2f} s | {wall:.2f} s "
-            f"| {quota_wall:.2f} s | {empty} | {shown} |"
+            f"| `{row.tool}` | {calls} (+{other}) | {row.median(FREE, 'cpu_s'):.2f} s "
+            f"| {row.median(FREE, 'wall_s'):.2f} s | {row.median(QUOTA_RUN, 'wall_s'):.2f} s "
+            f"| {row.median(LATENCY_RUN, 'wall_s'):.2f} s "
+            f"| {empty_cpu:.2f} s, {empty_wall:.2f} s | {shown} |"
         )
         for error in errors:
-            print(f"|   failed: {error} | | | | | | |")
-    flowtui, cli = rows[0], rows[2]
-    if cli.installed and cli.free and flowtui.free:
+            print(f"|   failed: {error} | | | | | | | |")
+    floor_cpu = _median([s.cpu_s for s in floor])
+    print(
+        f"\nstart-up floor (python -c 'import botocore.session, polars; create_client(logs)'): "
+        f"CPU {floor_cpu:.2f} s, wall {_median([s.wall_s for s in floor]):.2f} s"
+    )
+    flowtui, budget_4, cli = rows[0], rows[1], rows[2]
+    if cli.installed and cli.runs and flowtui.runs:
 
-        def ratio(pick: str, samples: str) -> float:
-            ours = _median([getattr(s, pick) for s in getattr(flowtui, samples)])
-            theirs = _median([getattr(s, pick) for s in getattr(cli, samples)])
-            return ours / theirs
+        def ratio(row: Row, run: str, pick: str) -> float:
+            return row.median(run, pick) / cli.median(run, pick)
 
+        cli_cpu = cli.median(FREE, "cpu_s")
         print(
-            f"\nflowtui (default budget) / AWS CLI: CPU {ratio('cpu_s', 'free'):.2f}x "
-            f"(target <= 0.5), wall {ratio('wall_s', 'free'):.2f}x (target <= 0.6), wall under "
-            f"the quota {ratio('wall_s', 'quota'):.2f}x (target <= 1); "
-            f"{expected:,} events expected"
+            f"flowtui (default budget, 10 calls/s in us-east-1) / AWS CLI: "
+            f"CPU {ratio(flowtui, FREE, 'cpu_s'):.2f}x (target <= 0.5; the floor alone is "
+            f"{floor_cpu / cli_cpu:.2f}x), wall {ratio(flowtui, FREE, 'wall_s'):.2f}x "
+            f"(target <= 0.6), wall under the quota {ratio(flowtui, QUOTA_RUN, 'wall_s'):.2f}x "
+            f"(target <= 1), wall at {latency_ms:g} ms per call "
+            f"{ratio(flowtui, LATENCY_RUN, 'wall_s'):.2f}x"
+        )
+        print(
+            f"flowtui --rate-budget 4 (the default where the quota is 10 calls/s) / AWS CLI: "
+            f"wall {ratio(budget_4, FREE, 'wall_s'):.2f}x, under the quota "
+            f"{ratio(budget_4, QUOTA_RUN, 'wall_s'):.2f}x, at {latency_ms:g} ms per call "
+            f"{ratio(budget_4, LATENCY_RUN, 'wall_s'):.2f}x; {expected:,} events expected"
         )
     elif not cli.installed:
         print("\nthe AWS CLI is not installed (pip install awscli): no comparison")

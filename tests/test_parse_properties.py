@@ -127,5 +127,59 @@ def test_fast_path_takes_clean_blocks_and_matches_on_real_records() -> None:
 
     assert parse_clean_block(block, DEFAULT_FORMAT) is not None
     fast = LineParser(FormatRegistry(), [DEFAULT_FORMAT]).parse_block(block, 1, "f")
-    careful = LineParser(FormatRegistry(), [DEFAULT_FORMAT]).parse_batch(EventBatch(lines))
+    careful = LineParser(FormatRegistry(), [DEFAULT_FORMAT]).parse_batch(
+        EventBatch(lines), fast=False
+    )
     assert comparable(fast.frame) == comparable(careful.frame)
+
+
+EVENT_MESSAGE = st.one_of(
+    ANY_LINE,
+    record_lines(DEFAULT_FORMAT.fields).map(lambda line: line + "\n"),
+    record_lines(DEFAULT_FORMAT.fields).map(lambda line: line + "\r"),
+    st.tuples(record_lines(DEFAULT_FORMAT.fields), record_lines(DEFAULT_FORMAT.fields)).map(
+        "\n".join
+    ),
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+@given(st.lists(EVENT_MESSAGE, min_size=1, max_size=8), st.booleans())
+def test_fast_path_for_cloudwatch_pages_agrees_with_the_careful_path(
+    messages: list[str], known_format: bool
+) -> None:
+    """Each event keeps its own stream, id and ingestion time on the fast path, whatever the
+    messages hold (newlines included); detection picks the same format on both paths."""
+    batch = EventBatch(
+        messages,
+        streams=[f"eni-{i}-all" for i in range(len(messages))],
+        timestamps=list(range(len(messages))),
+        ingestion_times=[1_700_000_000_000 + i for i in range(len(messages))],
+        event_ids=list(range(100, 100 + len(messages))),
+        origin="/group",
+    )
+    formats = [DEFAULT_FORMAT] if known_format else None
+    fast = LineParser(FormatRegistry(), formats).parse_batch(batch)
+    careful = LineParser(FormatRegistry(), formats).parse_batch(batch, fast=False)
+    assert comparable(fast.frame) == comparable(careful.frame)
+    assert fast.frame.columns == careful.frame.columns
+    assert [(m.line_number, m.reason) for m in fast.malformed] == [
+        (m.line_number, m.reason) for m in careful.malformed
+    ]
+    assert fast.blank_lines == careful.blank_lines
+
+
+def test_a_clean_page_of_events_takes_the_fast_path_with_its_metadata() -> None:
+    lines = [
+        "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+        "2 123456789010 eni-2 10.0.0.1 10.0.0.2 443 51000 6 3 180 1418530010 1418530070 REJECT OK",
+    ]
+    batch = EventBatch(lines, streams=["eni-1-all", "eni-2-all"], event_ids=[7, 8])
+    parser = LineParser(FormatRegistry(), [DEFAULT_FORMAT])
+    assert parser._clean_batch(batch) is not None
+    frame = parser.parse_batch(batch).frame
+    assert frame["_stream"].to_list() == ["eni-1-all", "eni-2-all"]
+    assert frame["_event_id"].to_list() == [7, 8]
+    assert frame["dstport"].to_list() == [22, 51000]

@@ -7,6 +7,7 @@ import argparse
 import sys
 import threading
 import time
+from functools import partial
 from typing import TextIO
 
 import polars as pl
@@ -38,6 +39,7 @@ from flowtui.core.store import RecordStore
 from flowtui.core.wording import counted
 from flowtui.errors import UserError
 from flowtui.sources.aws import AccessDeniedError, AwsConnection, NotFoundError
+from flowtui.sources.background import Background
 from flowtui.sources.coverage import flow_log_notices, group_notices
 from flowtui.sources.ec2 import shared_lookups
 from flowtui.sources.fetch import fetch
@@ -209,10 +211,12 @@ def run_cloudwatch_query(args: argparse.Namespace) -> int:
     conn, limiter = open_connection(args)
     group = args.query_group
     with source_errors():
-        formats = group_formats(conn, limiter, group)
-        ensure_reachable(conn, limiter)
+        # EC2 (the formats) and CloudWatch Logs (retention, streams) answer side by side.
+        formats_lookup = Background(partial(group_formats, conn, limiter, group), "flowtui-formats")
         time_range = _range_to_load(conn, limiter, group, requested, now_s * 1000)
         _check_streams(conn, limiter, group, args.stream)
+        formats = formats_lookup.result()
+        ensure_reachable(conn, limiter)
     if args.stats and getattr(args, "engine", "local") != "local":
         from flowtui.commands.insights import Target, choose_engine, print_insights_stats
 

@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import polars as pl
+
 T = TypeVar("T")
 
 
@@ -57,19 +59,20 @@ def _hash64(data: bytes) -> int:
 
 
 def event_id_hash(event_id: str) -> int:
-    """A stable 64-bit hash of a CloudWatch event id (ids are 56-digit strings)."""
-    return _hash64(event_id.encode())
+    """A 64-bit hash of a CloudWatch event id (ids are 56-digit strings), stable within one
+    process (polars' string hash: the ids are only compared with ids hashed by this run)."""
+    return event_id_hashes([event_id])[0]
+
+
+def event_id_hashes(event_ids: list[str]) -> list[int]:
+    """`event_id_hash` of each id, hashed natively in one call per page."""
+    hashes: list[int] = pl.Series(event_ids, dtype=pl.String).hash(seed=0).to_list()
+    return hashes
 
 
 def content_key_hash(stream: str, timestamp: int, message: str) -> int:
     """A 64-bit identity for events without an id (GetLogEvents, Live Tail)."""
     return _hash64(f"{stream}\x00{timestamp}\x00{message}".encode())
-
-
-def event_id_hashes(event_ids: list[str]) -> list[int]:
-    """`event_id_hash` of each id (one page at a time, without a call per event)."""
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    return [from_bytes(blake2b(i.encode(), digest_size=8).digest(), "little") for i in event_ids]
 
 
 def content_key_hashes(stream: str, timestamps: list[int], messages: list[str]) -> list[int]:

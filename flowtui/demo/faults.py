@@ -446,7 +446,13 @@ class EndpointProcess:
     counts as JSON) and `clear` (resets them).
     """
 
-    def __init__(self, *, page_cap_bytes: int | None = None, calls_per_s: float | None = None):
+    def __init__(
+        self,
+        *,
+        page_cap_bytes: int | None = None,
+        calls_per_s: float | None = None,
+        latency_s: float = 0.0,
+    ):
         import subprocess
         import sys
 
@@ -455,6 +461,8 @@ class EndpointProcess:
             args += ["--page-cap", str(page_cap_bytes)]
         if calls_per_s is not None:
             args += ["--calls-per-s", str(calls_per_s)]
+        if latency_s:
+            args += ["--latency", str(latency_s)]
         self._process = subprocess.Popen(
             args,
             stdin=subprocess.PIPE,
@@ -498,10 +506,12 @@ def _serve(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="moto behind a fault injector")
     parser.add_argument("--page-cap", type=int, default=None)
     parser.add_argument("--calls-per-s", type=float, default=None)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     options = parser.parse_args(argv)
     with InProcessEndpoint() as endpoint:
         endpoint.faults.cap_pages(options.page_cap)
         endpoint.faults.cap_rate(options.calls_per_s)
+        endpoint.faults.latency_s = options.latency
         print(endpoint.url, flush=True)
         for line in sys.stdin:
             command = line.strip()

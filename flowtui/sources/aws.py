@@ -1,4 +1,4 @@
-"""The AWS connection (one boto3 session, a logs and an ec2 client) and the errors sources raise.
+"""The AWS connection (one botocore session, a logs and an ec2 client) and the errors sources raise.
 
 Every failure a user can meet reaches the caller as a `SourceError` whose `.message` is one line
 that says what went wrong and what to do. Messages never contain credentials: they are built
@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -120,7 +120,7 @@ class ConnectionOptions:
 class AwsConnection:
     """A resolved session with its clients; compared and hashed by identity."""
 
-    session: boto3.Session
+    session: botocore.session.Session
     logs: CloudWatchLogsClient
     ec2: EC2Client
     region: str
@@ -158,10 +158,14 @@ def connect(options: ConnectionOptions) -> AwsConnection:
     """
     context = ErrorContext(options.profile, options.region, options.endpoint_url)
     try:
-        session = boto3.Session(profile_name=options.profile, region_name=options.region)
+        # botocore's session, not boto3's: boto3 adds nothing flowtui uses, and importing it
+        # (with s3transfer) costs every command ~40 ms of start-up.
+        session = botocore.session.Session(profile=options.profile)
+        if options.region:
+            session.set_config_variable("region", options.region)
         _resolve_credentials(session, context)
         logs_url = options.endpoint_url or _logs_endpoint_alias()
-        logs = session.client(
+        logs = session.create_client(
             "logs",
             endpoint_url=logs_url,
             config=_config(options, inject_host_prefix=logs_url is None),
@@ -169,9 +173,9 @@ def connect(options: ConnectionOptions) -> AwsConnection:
         if logs_url is None and is_custom_endpoint(logs.meta.endpoint_url, "logs"):
             # Set through AWS_ENDPOINT_URL_CLOUDWATCH_LOGS or the profile: StartLiveTail's
             # "streaming-" host prefix would break such an endpoint.
-            logs = session.client("logs", config=_config(options, inject_host_prefix=False))
+            logs = session.create_client("logs", config=_config(options, inject_host_prefix=False))
         custom = options.endpoint_url is not None
-        ec2 = session.client(
+        ec2 = session.create_client(
             "ec2",
             endpoint_url=options.endpoint_url,
             config=_config(options, inject_host_prefix=not custom),
@@ -180,8 +184,9 @@ def connect(options: ConnectionOptions) -> AwsConnection:
         raise translate_error(exc, "connect", context=context) from None
     return AwsConnection(
         session=session,
-        logs=logs,
-        ec2=ec2,
+        # botocore's create_client is typed BaseClient; these are the services asked for.
+        logs=cast("CloudWatchLogsClient", logs),
+        ec2=cast("EC2Client", ec2),
         region=logs.meta.region_name,
         profile=options.profile,
         endpoint_url=logs.meta.endpoint_url,
@@ -196,7 +201,7 @@ def _logs_endpoint_alias() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_LOGS") or None
 
 
-def _resolve_credentials(session: boto3.Session, context: ErrorContext) -> None:
+def _resolve_credentials(session: botocore.session.Session, context: ErrorContext) -> None:
     credentials = session.get_credentials()
     if credentials is None:
         raise MissingCredentialsError(_no_credentials_message(context))

@@ -150,7 +150,7 @@ def iam_client(conn: AwsConnection) -> Any:
             return cached[1]
         custom = conn.endpoint_url if is_custom_endpoint(conn.endpoint_url, "logs") else None
         try:
-            client = conn.session.client(
+            client = conn.session.create_client(
                 "iam", endpoint_url=custom, region_name=conn.region, config=conn.logs.meta.config
             )
         except BotoCoreError as exc:

@@ -1,9 +1,10 @@
 """One call budget per account and region, shared by fetch, tail, enrichment and explain.
 
 CloudWatch Logs quotas are account-wide (FilterLogEvents: 5-25 calls/s depending on the region,
-shared with every colleague and tool), so flowtui spends a conservative budget and owns the
-retries: botocore makes a single attempt, and this module waits for a token, calls, and on
-throttling, server errors or a dropped connection backs off with jitter. Waits are cancellable
+shared with every colleague and tool), so flowtui spends a share of the region's quota (see
+`default_budget`) and owns the retries: botocore makes a single attempt, and this module waits
+for a token, calls, and on throttling, server errors or a dropped connection backs off with
+jitter. Waits are cancellable
 and published to listeners as `LimiterState`, so the UI can say "throttled, retrying in 3 s".
 
 Throttling is never an error: it is retried until the caller cancels. Connection failures are
@@ -42,9 +43,28 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: Calls per second for all of flowtui's calls in one account and region: below the lowest
-#: FilterLogEvents quota (5/s in some regions), leaving room for colleagues.
-DEFAULT_CALLS_PER_S = 4.0
+#: FilterLogEvents, the call a fetch makes most, has the lowest quota of the read calls:
+#: 10 calls/s per account in most regions (CloudWatch Logs quotas, read 2026-11).
+_FILTER_QUOTA = 10.0
+_FILTER_QUOTA_BY_REGION = {
+    "us-east-1": 25.0,
+    "ap-northeast-3": 5.0,
+    "ap-southeast-3": 5.0,
+    "ca-west-1": 5.0,
+    "eu-central-1": 5.0,
+    "il-central-1": 5.0,
+}
+#: The share of that quota flowtui spends by default; the rest is left to colleagues and
+#: other tools in the account.
+QUOTA_SHARE = 0.4
+#: Calls per second for all of flowtui's calls in one account and region (most regions).
+DEFAULT_CALLS_PER_S = QUOTA_SHARE * _FILTER_QUOTA
+
+
+def default_budget(region: str | None) -> float:
+    """The default budget in `region`: QUOTA_SHARE of its FilterLogEvents quota (10 calls/s
+    in us-east-1, 4 in most regions, 2 where the quota is 5)."""
+    return QUOTA_SHARE * _FILTER_QUOTA_BY_REGION.get(region or "", _FILTER_QUOTA)
 
 THROTTLING_CODES = frozenset(
     {
@@ -403,6 +423,6 @@ def limiter_for(conn: AwsConnection) -> RateLimiter:
     with _registry_lock:
         limiter = _registry.get(conn.limiter_key)
         if limiter is None:
-            limiter = RateLimiter(context=conn.error_context)
+            limiter = RateLimiter(default_budget(conn.region), context=conn.error_context)
             _registry[conn.limiter_key] = limiter
         return limiter

@@ -179,6 +179,20 @@ def test_one_limiter_per_account_and_region() -> None:
     assert limiter_for(east) is not limiter_for(west)
 
 
+def test_the_default_budget_is_a_share_of_the_regions_filter_quota() -> None:
+    """FilterLogEvents allows 25 calls/s in us-east-1, 10 in most regions and 5 in a few; the
+    default leaves 60% of each to the rest of the account."""
+    budgets = {
+        region: limiter_for(connect(ConnectionOptions(region=region, endpoint_url=url))).budget
+        for region, url in [
+            ("us-east-1", "http://127.0.0.1:9/a"),
+            ("eu-west-1", "http://127.0.0.1:9/b"),
+            ("eu-central-1", "http://127.0.0.1:9/c"),
+        ]
+    }
+    assert budgets == {"us-east-1": 10.0, "eu-west-1": 4.0, "eu-central-1": 2.0}
+
+
 def test_the_budget_can_be_changed_while_in_use() -> None:
     clock = RecordingClock()
     limiter = _limiter(clock, calls_per_s=10, burst=1)
