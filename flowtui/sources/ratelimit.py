@@ -66,6 +66,7 @@ def default_budget(region: str | None) -> float:
     in us-east-1, 4 in most regions, 2 where the quota is 5)."""
     return QUOTA_SHARE * _FILTER_QUOTA_BY_REGION.get(region or "", _FILTER_QUOTA)
 
+
 THROTTLING_CODES = frozenset(
     {
         "ThrottlingException",
