@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -122,11 +123,42 @@ class AwsConnection:
 
     session: botocore.session.Session
     logs: CloudWatchLogsClient
-    ec2: EC2Client
     region: str
     profile: str | None
     #: The logs endpoint actually in use (after botocore's resolution).
     endpoint_url: str
+    #: How other services' clients are made: ConnectionOptions' endpoint, timeouts and config.
+    options: ConnectionOptions = field(default_factory=ConnectionOptions)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def ec2(self) -> EC2Client:
+        """The EC2 client, made on first use: its model costs ~65 ms to load, and a lookup
+        thread can make it while the logs client is already at work."""
+        return cast("EC2Client", self.client("ec2"))
+
+    def client(self, service: str) -> Any:
+        """The connection's client of `service` (one per connection; botocore sessions are
+        not thread-safe, so clients are made under a lock). Uses the connection's endpoint
+        when it is a custom one; raises SourceError when the client cannot be made."""
+        with self._clients_lock:
+            made = self._clients.get(service)
+            if made is None:
+                made = self._clients[service] = self._make_client(service)
+            return made
+
+    def _make_client(self, service: str) -> Any:
+        custom = self.options.endpoint_url
+        try:
+            return self.session.create_client(
+                service,
+                endpoint_url=custom,
+                region_name=self.region,
+                config=_config(self.options, inject_host_prefix=custom is None),
+            )
+        except BotoCoreError as exc:
+            raise translate_error(exc, "connect", context=self.error_context) from None
 
     @property
     def error_context(self) -> ErrorContext:
@@ -174,22 +206,16 @@ def connect(options: ConnectionOptions) -> AwsConnection:
             # Set through AWS_ENDPOINT_URL_CLOUDWATCH_LOGS or the profile: StartLiveTail's
             # "streaming-" host prefix would break such an endpoint.
             logs = session.create_client("logs", config=_config(options, inject_host_prefix=False))
-        custom = options.endpoint_url is not None
-        ec2 = session.create_client(
-            "ec2",
-            endpoint_url=options.endpoint_url,
-            config=_config(options, inject_host_prefix=not custom),
-        )
     except BotoCoreError as exc:
         raise translate_error(exc, "connect", context=context) from None
     return AwsConnection(
         session=session,
-        # botocore's create_client is typed BaseClient; these are the services asked for.
+        # botocore's create_client is typed BaseClient; this is the logs client asked for.
         logs=cast("CloudWatchLogsClient", logs),
-        ec2=cast("EC2Client", ec2),
         region=logs.meta.region_name,
         profile=options.profile,
         endpoint_url=logs.meta.endpoint_url,
+        options=options,
     )
 
 

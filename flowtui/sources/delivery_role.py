@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from flowtui.core.flowlog_policy import (
     SERVICE_PRINCIPAL,
@@ -37,8 +36,6 @@ from flowtui.sources.aws import (
     EndpointUnreachableError,
     SourceError,
     error_code,
-    is_custom_endpoint,
-    translate_error,
 )
 from flowtui.sources.ec2_resources import FlowLogInfo
 from flowtui.sources.ratelimit import RateLimiter
@@ -138,25 +135,9 @@ class RoleReport:
         return lines
 
 
-_clients_lock = threading.Lock()
-_clients: dict[int, tuple[AwsConnection, Any]] = {}
-
-
 def iam_client(conn: AwsConnection) -> Any:
     """The connection's IAM client (global service; a custom endpoint is used for it too)."""
-    with _clients_lock:
-        cached = _clients.get(id(conn))
-        if cached is not None and cached[0] is conn:
-            return cached[1]
-        custom = conn.endpoint_url if is_custom_endpoint(conn.endpoint_url, "logs") else None
-        try:
-            client = conn.session.create_client(
-                "iam", endpoint_url=custom, region_name=conn.region, config=conn.logs.meta.config
-            )
-        except BotoCoreError as exc:
-            raise translate_error(exc, "connect", context=conn.error_context) from None
-        _clients[id(conn)] = (conn, client)
-        return client
+    return conn.client("iam")
 
 
 def _iam(

@@ -160,6 +160,8 @@ class Ec2Lookups:
     _cache: dict[str, _Entry] = field(default_factory=dict, repr=False)
     _denied: set[str] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: Held while the flow-log listing is fetched: threads asking at once make one call.
+    _flow_logs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def with_cancel(self, cancel: threading.Event | None) -> Ec2Lookups:
         """These lookups (same cache, notices and denied actions) stopped by `cancel`."""
@@ -202,16 +204,17 @@ class Ec2Lookups:
 
     def flow_logs(self) -> tuple[FlowLogInfo, ...] | None:
         """All flow logs of the account and region; None when they cannot be read."""
-        cached = self._get("flow-logs", _FlowLogListing)
-        if cached is not None:
-            return cached.items
-        page = partial(ec2_describe.flow_logs_page, self.conn)
-        raw = self._paged(DESCRIBE_FLOW_LOGS, page)
-        if raw is None:
-            return None
-        items = tuple(flow_log_info(item) for item in raw)
-        self._put("flow-logs", _FlowLogListing(items))
-        return items
+        with self._flow_logs_lock:
+            cached = self._get("flow-logs", _FlowLogListing)
+            if cached is not None:
+                return cached.items
+            page = partial(ec2_describe.flow_logs_page, self.conn)
+            raw = self._paged(DESCRIBE_FLOW_LOGS, page)
+            if raw is None:
+                return None
+            items = tuple(flow_log_info(item) for item in raw)
+            self._put("flow-logs", _FlowLogListing(items))
+            return items
 
     def flow_logs_for_group(self, group_name: str) -> tuple[FlowLogInfo, ...] | None:
         """Flow logs that deliver to a log group (by name); None when unknown."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flowtui.core.netmodel import GroupIdentifier, SgRule, Traffic
 from flowtui.demo.faults import FaultInjector, eni_id
 from flowtui.sources.aws import AwsConnection
@@ -53,6 +55,27 @@ def test_lookups_are_cached_until_invalidated(
     lookups.invalidate([account.web_eni])
     lookups.interface(account.web_eni)
     assert faults.calls("DescribeNetworkInterfaces") == 2
+
+
+def test_threads_asking_for_the_flow_logs_at_once_make_one_call(
+    conn: AwsConnection, limiter: RateLimiter, faults: FaultInjector
+) -> None:
+    """A command looks up the group's formats and its retention side by side; both need the
+    account's flow logs, and the account's EC2 quota pays for them once."""
+    lookups = Ec2Lookups(conn, limiter)
+    faults.clear()
+    faults.latency_s = 0.2  # both threads ask while the first call is on the wire
+    answers: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(lookups.flow_logs())) for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert faults.calls("DescribeFlowLogs") == 1
+    assert len(answers) == 3 and answers[0] is not None and all(a == answers[0] for a in answers)
 
 
 def test_without_describe_instances_names_are_missing_and_said_once(
