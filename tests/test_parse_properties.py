@@ -164,7 +164,8 @@ def test_fast_path_for_cloudwatch_pages_agrees_with_the_careful_path(
     fast = LineParser(FormatRegistry(), formats).parse_batch(batch)
     careful = LineParser(FormatRegistry(), formats).parse_batch(batch, fast=False)
     assert comparable(fast.frame) == comparable(careful.frame)
-    assert fast.frame.columns == careful.frame.columns
+    if fast.frame.height:
+        assert fast.frame.schema == careful.frame.schema
     assert [(m.line_number, m.reason) for m in fast.malformed] == [
         (m.line_number, m.reason) for m in careful.malformed
     ]
