@@ -380,10 +380,10 @@ def _store_child(url: str, since_s: int) -> None:
     from flowtui.core.store import RecordStore
     from flowtui.sources.aws import ConnectionOptions, connect
     from flowtui.sources.feeds import FeedState, LiveFeed
-    from flowtui.sources.ratelimit import RateLimiter
+    from flowtui.sources.ratelimit import limiter_for
 
     conn = connect(ConnectionOptions(region=REGION, endpoint_url=url))
-    limiter = RateLimiter(context=conn.error_context)
+    limiter = limiter_for(conn)  # the app's limiter, with its default budget
     store = RecordStore(row_cap=10_000_000)
     first_page: list[float] = []
     last: list[FeedState] = []

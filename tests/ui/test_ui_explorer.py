@@ -26,6 +26,7 @@ from tests.fixtures.sample_data import (
     WEB1,
     SampleBackend,
     sample_batch,
+    sample_ownership,
     sample_store,
 )
 
@@ -519,3 +520,29 @@ async def test_a_filter_given_before_any_record_arrives_applies_when_they_do() -
         await settle(pilot)
         assert len(screen.table.view) == REJECTS
         assert f"{REJECTS}/{ROWS} rows" in screen_text(app)
+
+
+async def test_columns_appear_when_owner_labels_arrive_before_the_explorer_polls() -> None:
+    """A fast load can bring the first rows and the owners' labels before the explorer's
+    next poll of the store; the labels' rebuild must bring the rows' columns too (it once
+    left an empty table over 1,782 fetched rows)."""
+    backend = SampleBackend(store=RecordStore(row_cap=1_000_000))
+    app = explorer_app(backend)
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await settle(pilot)
+        screen = explorer(app)
+        assert not screen.table.columns, "nothing fetched yet"
+        Ingestor(backend.store, None).add_events(sample_batch())
+        assert backend.reporter is not None
+        backend.reporter.ownership(sample_ownership())  # before the explorer's poll runs
+        await settle(pilot)
+        screen.check_store()
+        await settle(pilot)
+
+        assert [column.name for column in screen.table.columns][:3] == [
+            "start",
+            "action",
+            "srcaddr",
+        ]
+        assert len(screen.table.view) == ROWS
+        assert "REJECT" in screen_text(app)

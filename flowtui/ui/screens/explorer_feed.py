@@ -221,11 +221,7 @@ class ExplorerFeed(Screen[None]):
         changed = snapshot.generation != self._seen_generation
         self._seen_generation = snapshot.generation
         if snapshot.generation != self._applied_generation and not self._building:
-            if snapshot.fields != self._fields:
-                self._adopt_fields(snapshot)
-                self._recompile_filter(snapshot)
-                self._rebuild(snapshot)
-            elif self._sort or self._applied_generation < 0:
+            if snapshot.fields != self._fields or self._sort or self._applied_generation < 0:
                 self._rebuild(snapshot)
             else:
                 self._extend(snapshot)
@@ -234,7 +230,11 @@ class ExplorerFeed(Screen[None]):
             self._update_status()
 
     def _rebuild(self, snapshot: StoreSnapshot) -> None:
-        """Build the view from scratch (new filter, sort or fields)."""
+        """Build the view from scratch (new filter, sort or fields). Whatever asks for it
+        (new rows, owner labels, a sort), the columns follow the snapshot's fields first."""
+        if snapshot.fields != self._fields:
+            self._adopt_fields(snapshot)
+            self._recompile_filter(snapshot)
         predicate = self._filter.expr if self._filter and not self._filter.is_empty else None
         if not snapshot.row_count:
             # Nothing to filter yet, and the filter may name fields no record has brought.
