@@ -7,6 +7,7 @@ import argparse
 import sys
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import TextIO
 
@@ -147,9 +148,13 @@ class _BatchPrinter:
     """Parses each fetched batch, filters it, and prints it: the output keeps pace with the
     fetch instead of waiting for the whole range."""
 
-    def __init__(self, args: argparse.Namespace, formats: list[LogFormat] | None) -> None:
+    def __init__(
+        self, args: argparse.Namespace, formats: Callable[[], list[LogFormat] | None]
+    ) -> None:
         self.store = RecordStore(row_cap=sys.maxsize)
-        self.ingestor = Ingestor(self.store, formats)
+        #: The group's formats (None: detect them), asked for at the first batch.
+        self._formats = formats
+        self._ingestor: Ingestor | None = None
         self.args = args
         self.count = 0
         self.previous: LogFormat | None = None
@@ -177,7 +182,9 @@ class _BatchPrinter:
 
     def __call__(self, batch: EventBatch) -> None:
         with self._lock:
-            result = self.ingestor.add_events(batch)
+            if self._ingestor is None:
+                self._ingestor = Ingestor(self.store, self._formats())
+            result = self._ingestor.add_events(batch)
             for line in result.malformed:
                 sys.stderr.write(f"{line.location()}: {line.reason}\n")
             snapshot = self.store.snapshot()
@@ -215,8 +222,12 @@ def run_cloudwatch_query(args: argparse.Namespace) -> int:
         formats_lookup = Background(partial(group_formats, conn, limiter, group), "flowtui-formats")
         time_range = _range_to_load(conn, limiter, group, requested, now_s * 1000)
         _check_streams(conn, limiter, group, args.stream)
-        formats = formats_lookup.result()
-        ensure_reachable(conn, limiter)
+        if args.filter or args.stats:
+            # Push-down and the stats engine need the formats before the first page; a plain
+            # fetch starts at once and parses its first page once they are known.
+            formats_lookup.result()
+            ensure_reachable(conn, limiter)
+    formats = formats_lookup.result
     if args.stats and getattr(args, "engine", "local") != "local":
         from flowtui.commands.insights import Target, choose_engine, print_insights_stats
 
@@ -226,7 +237,7 @@ def run_cloudwatch_query(args: argparse.Namespace) -> int:
         with source_errors():
             engine = choose_engine(args, target)
         if engine == "insights":
-            print_insights_stats(args, target, formats, sys.stdout)
+            print_insights_stats(args, target, formats(), sys.stdout)
             return 0
     printer = _BatchPrinter(args, formats)
     query = Query(
@@ -234,7 +245,7 @@ def run_cloudwatch_query(args: argparse.Namespace) -> int:
         time_range=time_range,
         streams=tuple(args.stream),
         filter_text=args.filter,
-        pushdown_pattern=_pushdown(args.filter, formats, now_s),
+        pushdown_pattern=_pushdown(args.filter, formats() if args.filter else None, now_s),
     )
     tailer = None
     if args.follow:
@@ -285,7 +296,8 @@ def group_info(conn: AwsConnection, limiter: RateLimiter, group: str) -> LogGrou
     if ref.identifier:
         return None
     try:
-        infos = list_log_groups(conn, limiter, prefix=ref.name)
+        # Retention and creation time only: the flow logs are looked up beside this call.
+        infos = list_log_groups(conn, limiter, prefix=ref.name, mark_flow_logs=False)
     except AccessDeniedError:
         return None
     info = next((info for info in infos if info.name == ref.name), None)

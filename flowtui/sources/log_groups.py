@@ -86,11 +86,12 @@ def list_log_groups(
     prefix: str | None = None,
     lookups: Ec2Lookups | None = None,
     cancel: threading.Event | None = None,
+    mark_flow_logs: bool = True,
 ) -> list[LogGroupInfo]:
-    """All log groups (paged), each marked with the flow logs that deliver to it."""
-    lookups = lookups or shared_lookups(conn, limiter)
+    """All log groups (paged), each marked with the flow logs that deliver to it (unless
+    `mark_flow_logs` is False: then no EC2 call is made and `flow_logs_known` is False)."""
     raw = _describe_groups(conn, limiter, prefix, cancel)
-    flow_logs = lookups.flow_logs()
+    flow_logs = (lookups or shared_lookups(conn, limiter)).flow_logs() if mark_flow_logs else None
     by_group: dict[str, list[FlowLogInfo]] = {}
     for flow_log in flow_logs or ():
         if flow_log.log_group:
