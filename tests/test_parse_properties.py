@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from flowtui.core.events import EventBatch
 from flowtui.core.export import raw_lines
 from flowtui.core.formats import DEFAULT_FORMAT, parse_format
-from flowtui.core.parse import FormatRegistry, LineParser
+from flowtui.core.parse import FormatRegistry, LineParser, ParseResult
 
 CUSTOM = parse_format(
     "version vpc-id srcaddr dstaddr srcport dstport protocol tcp-flags type "
@@ -72,6 +72,15 @@ def comparable(frame: pl.DataFrame) -> list[dict[str, object]]:
     return frame.select(pl.col(columns).cast(pl.String)).to_dicts()
 
 
+def assert_same_result(fast: ParseResult, careful: ParseResult) -> None:
+    """The fast path's records, malformed lines and blank count are the careful path's."""
+    assert comparable(fast.frame) == comparable(careful.frame)
+    assert [(m.line_number, m.reason) for m in fast.malformed] == [
+        (m.line_number, m.reason) for m in careful.malformed
+    ]
+    assert fast.blank_lines == careful.blank_lines
+
+
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
@@ -109,11 +118,7 @@ def test_fast_path_for_file_blocks_agrees_with_the_careful_path(lines: list[str]
             origin="f",
         )
     )
-    assert comparable(fast.frame) == comparable(careful.frame)
-    assert [(m.line_number, m.reason) for m in fast.malformed] == [
-        (m.line_number, m.reason) for m in careful.malformed
-    ]
-    assert fast.blank_lines == careful.blank_lines
+    assert_same_result(fast, careful)
 
 
 def test_fast_path_takes_clean_blocks_and_matches_on_real_records() -> None:
@@ -163,13 +168,9 @@ def test_fast_path_for_cloudwatch_pages_agrees_with_the_careful_path(
     formats = [DEFAULT_FORMAT] if known_format else None
     fast = LineParser(FormatRegistry(), formats).parse_batch(batch)
     careful = LineParser(FormatRegistry(), formats).parse_batch(batch, fast=False)
-    assert comparable(fast.frame) == comparable(careful.frame)
+    assert_same_result(fast, careful)
     if fast.frame.height:
         assert fast.frame.schema == careful.frame.schema
-    assert [(m.line_number, m.reason) for m in fast.malformed] == [
-        (m.line_number, m.reason) for m in careful.malformed
-    ]
-    assert fast.blank_lines == careful.blank_lines
 
 
 def test_a_clean_page_of_events_takes_the_fast_path_with_its_metadata() -> None:
