@@ -1,4 +1,4 @@
-"""The AWS connection (one botocore session, a logs and an ec2 client) and the errors sources raise.
+"""The AWS connection (one botocore session, its logs client, others on first use) and errors.
 
 Every failure a user can meet reaches the caller as a `SourceError` whose `.message` is one line
 that says what went wrong and what to do. Messages never contain credentials: they are built
