@@ -44,8 +44,9 @@ def _connection_options(parser: argparse.ArgumentParser, suppress: bool) -> None
         "--rate-budget",
         type=arguments.positive_number,
         default=default,
-        help="API calls per second flowtui may spend (default: 40%% of the region's"
-        " FilterLogEvents quota, 4 in most regions; the quota is shared by the account)",
+        help="CloudWatch Logs calls per second flowtui may spend (default: 40%% of the"
+        " region's FilterLogEvents quota, 4 in most regions; the quota is shared by the"
+        " account)",
     )
 
 

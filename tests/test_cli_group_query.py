@@ -111,11 +111,13 @@ def test_a_filter_on_a_field_the_group_lacks_says_why(
     args = query(server, account.main_group, "--filter", "ecs-cluster-arn=x", "--output", "count")
     code, out, err = run(args, capsys)
     assert (code, out) == (2, "")
-    assert err == (
-        "flowtui: invalid --filter: field 'ecs-cluster-arn' is not in these records' formats\n"
-        "  ecs-cluster-arn=x\n"
-        "  ^^^^^^^^^^^^^^^\n"
-    )
+    # A loaded machine may first say "no answer yet" (the endpoint runs in this process).
+    said = [line for line in err.splitlines() if not line.startswith("flowtui: no answer yet")]
+    assert said == [
+        "flowtui: invalid --filter: field 'ecs-cluster-arn' is not in these records' formats",
+        "  ecs-cluster-arn=x",
+        "  ^^^^^^^^^^^^^^^",
+    ]
 
 
 def test_explain_with_a_group_that_does_not_exist_says_so(

@@ -1,11 +1,12 @@
-"""One call budget per account and region, shared by fetch, tail, enrichment and explain.
+"""One rate limiter per account and region, shared by fetch, tail, enrichment and explain.
 
 CloudWatch Logs quotas are account-wide (FilterLogEvents: 5-25 calls/s depending on the region,
 shared with every colleague and tool), so flowtui spends a share of the region's quota (see
 `default_budget`) and owns the retries: botocore makes a single attempt, and this module waits
 for a token, calls, and on throttling, server errors or a dropped connection backs off with
-jitter. Waits are cancellable
-and published to listeners as `LimiterState`, so the UI can say "throttled, retrying in 3 s".
+jitter. EC2 and IAM calls take tokens from buckets of their own (their quotas are apart).
+Waits are cancellable and published to listeners as `LimiterState`, so the UI can say
+"throttled, retrying in 3 s".
 
 Throttling is never an error: it is retried until the caller cancels. Connection failures are
 retried for a bounded time (60 s) and then raised as `EndpointUnreachableError`; server errors
@@ -57,8 +58,15 @@ _FILTER_QUOTA_BY_REGION = {
 #: The share of that quota flowtui spends by default; the rest is left to colleagues and
 #: other tools in the account.
 QUOTA_SHARE = 0.4
-#: Calls per second for all of flowtui's calls in one account and region (most regions).
+#: Calls per second for flowtui's CloudWatch Logs calls in one account and region (most
+#: regions).
 DEFAULT_CALLS_PER_S = QUOTA_SHARE * _FILTER_QUOTA
+#: Calls per second for each other service (EC2, IAM) at the least: they have quotas of their
+#: own (EC2's non-mutating calls refill at 20 calls/s per account), so they do not spend the
+#: logs budget; a budget set higher than this applies to them too.
+OTHER_SERVICE_CALLS_PER_S = 8.0
+#: The service whose calls spend the budget: "logs" in "logs:FilterLogEvents".
+BUDGET_SERVICE = "logs"
 
 
 def default_budget(region: str | None) -> float:
@@ -149,8 +157,33 @@ def classify_failure(exc: BaseException) -> Failure | None:
     return None
 
 
+@dataclass(slots=True)
+class _Bucket:
+    """Tokens of one service's calls: `rate` per second, at most `burst` saved up."""
+
+    rate: float
+    burst: float
+    tokens: float
+    refilled_at: float
+
+    def refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self.refilled_at)
+        self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
+        self.refilled_at = now
+
+
+def _bucket(rate: float, burst: float | None, now: float) -> _Bucket:
+    size = burst if burst is not None else max(1.0, rate)
+    return _Bucket(rate, size, size, now)
+
+
 class RateLimiter:
-    """A token bucket plus retry policy; thread-safe; listeners are called from caller threads."""
+    """Token buckets plus retry policy; thread-safe; listeners are called from caller threads.
+
+    CloudWatch Logs calls spend the budget (`calls_per_s`); each other service (EC2, IAM) has a
+    bucket of its own at OTHER_SERVICE_CALLS_PER_S or the budget, whichever is higher, as AWS
+    counts its quotas per service.
+    """
 
     def __init__(
         self,
@@ -183,16 +216,13 @@ class RateLimiter:
         self._listeners: list[LimiterListener] = []
         self._calls_by_action: Counter[str] = Counter()
         self._state = LimiterState(0, False, False, 0.0, None)
-        self._rate = calls_per_s
-        self._burst = burst if burst is not None else max(1.0, calls_per_s)
-        self._tokens = self._burst
-        self._refilled_at = clock.monotonic()
+        self._buckets = {BUDGET_SERVICE: _bucket(calls_per_s, burst, clock.monotonic())}
 
     # --- budget and observation -----------------------------------------------------------
 
     @property
     def calls_per_s(self) -> float:
-        return self._rate
+        return self._buckets[BUDGET_SERVICE].rate
 
     def set_patience(self, unreachable_s: float, *, per_outage: bool = False) -> None:
         """How long connection failures are retried before a call gives up: long for a live
@@ -212,16 +242,21 @@ class RateLimiter:
         if calls_per_s <= 0:
             raise ValueError("the call budget must be positive")
         with self._lock:
-            self._refill()
-            self._rate = calls_per_s
-            self._burst = burst if burst is not None else max(1.0, calls_per_s)
-            self._tokens = min(self._tokens, self._burst)
+            now = self._clock.monotonic()
+            for service, bucket in self._buckets.items():
+                bucket.refill(now)
+                if service == BUDGET_SERVICE:
+                    bucket.rate = calls_per_s
+                    bucket.burst = burst if burst is not None else max(1.0, calls_per_s)
+                else:
+                    bucket.rate = bucket.burst = max(OTHER_SERVICE_CALLS_PER_S, calls_per_s)
+                bucket.tokens = min(bucket.tokens, bucket.burst)
 
     @property
     def budget(self) -> float:
-        """Calls per second this limiter allows."""
+        """CloudWatch Logs calls per second this limiter allows."""
         with self._lock:
-            return self._rate
+            return self._buckets[BUDGET_SERVICE].rate
 
     @property
     def state(self) -> LimiterState:
@@ -264,7 +299,7 @@ class RateLimiter:
         failing_since: float | None = None
         self._give_up_if_out_of_patience()
         while True:
-            self._take_token(cancel)
+            self._take_token(action, cancel)
             self._count(action)
             attempt_started = self._clock.monotonic()
             try:
@@ -349,23 +384,23 @@ class RateLimiter:
             self._update(waiting_s=0.0)
             raise OperationCancelled()
 
-    def _take_token(self, cancel: threading.Event | None) -> None:
+    def _take_token(self, action: str, cancel: threading.Event | None) -> None:
         if cancel is not None and cancel.is_set():
             raise OperationCancelled()
+        service = action.partition(":")[0] or BUDGET_SERVICE
         with self._lock:
-            self._refill()
-            self._tokens -= 1  # reserve now, so concurrent callers queue in order
-            wait = 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+            now = self._clock.monotonic()
+            bucket = self._buckets.get(service)
+            if bucket is None:
+                rate = max(OTHER_SERVICE_CALLS_PER_S, self._buckets[BUDGET_SERVICE].rate)
+                bucket = self._buckets[service] = _bucket(rate, None, now)
+            bucket.refill(now)
+            bucket.tokens -= 1  # reserve now, so concurrent callers queue in order
+            wait = 0.0 if bucket.tokens >= 0 else -bucket.tokens / bucket.rate
         if wait > 0 and not self._clock.sleep(wait, cancel):
             with self._lock:
-                self._tokens += 1
+                bucket.tokens += 1
             raise OperationCancelled()
-
-    def _refill(self) -> None:
-        now = self._clock.monotonic()
-        elapsed = max(0.0, now - self._refilled_at)
-        self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
-        self._refilled_at = now
 
     # --- state ----------------------------------------------------------------------------
 

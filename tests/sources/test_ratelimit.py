@@ -202,3 +202,28 @@ def test_the_budget_can_be_changed_while_in_use() -> None:
     assert clock.monotonic() == pytest.approx(2.0)
     with pytest.raises(ValueError, match="positive"):
         limiter.set_budget(0)
+
+
+def test_ec2_lookups_do_not_spend_the_cloudwatch_logs_budget() -> None:
+    """Owner lookups (EC2) run beside a fetch; AWS counts their quota apart from CloudWatch
+    Logs', so they neither wait for the fetch's tokens nor delay its pages."""
+    clock = RecordingClock()
+    limiter = _limiter(clock, calls_per_s=1, burst=1)
+    limiter.call(lambda: None, "logs:FilterLogEvents")
+    for _ in range(4):
+        limiter.call(lambda: None, "ec2:DescribeNetworkInterfaces")
+    assert clock.monotonic() == 0.0, "EC2 calls did not wait for the logs budget"
+    limiter.call(lambda: None, "logs:FilterLogEvents")
+    assert clock.monotonic() == pytest.approx(1.0), "the logs budget is still 1 call/s"
+    for _ in range(20):
+        limiter.call(lambda: None, "ec2:DescribeInstances")
+    # EC2 has its own bucket: 8 saved up, then 8 calls/s (12 more calls take 1.5 s).
+    assert clock.monotonic() == pytest.approx(2.5)
+
+
+def test_a_budget_above_the_other_services_rate_applies_to_them_too() -> None:
+    clock = RecordingClock()
+    limiter = _limiter(clock, calls_per_s=40)
+    for _ in range(80):
+        limiter.call(lambda: None, "ec2:DescribeNetworkInterfaces")
+    assert clock.monotonic() == pytest.approx(1.0)  # 40 saved up, then 40 calls/s
