@@ -243,13 +243,14 @@ class RateLimiter:
             raise ValueError("the call budget must be positive")
         with self._lock:
             now = self._clock.monotonic()
-            for service, bucket in self._buckets.items():
+            for bucket in self._buckets.values():
                 bucket.refill(now)
-                if service == BUDGET_SERVICE:
-                    bucket.rate = calls_per_s
-                    bucket.burst = burst if burst is not None else max(1.0, calls_per_s)
-                else:
-                    bucket.rate = bucket.burst = max(OTHER_SERVICE_CALLS_PER_S, calls_per_s)
+            logs = self._buckets[BUDGET_SERVICE]
+            logs.rate = calls_per_s
+            logs.burst = burst if burst is not None else max(1.0, calls_per_s)
+            for service, bucket in self._buckets.items():
+                if service != BUDGET_SERVICE:
+                    bucket.rate = bucket.burst = self._other_service_rate()
                 bucket.tokens = min(bucket.tokens, bucket.burst)
 
     @property
@@ -384,6 +385,9 @@ class RateLimiter:
             self._update(waiting_s=0.0)
             raise OperationCancelled()
 
+    def _other_service_rate(self) -> float:
+        return max(OTHER_SERVICE_CALLS_PER_S, self._buckets[BUDGET_SERVICE].rate)
+
     def _take_token(self, action: str, cancel: threading.Event | None) -> None:
         if cancel is not None and cancel.is_set():
             raise OperationCancelled()
@@ -392,8 +396,7 @@ class RateLimiter:
             now = self._clock.monotonic()
             bucket = self._buckets.get(service)
             if bucket is None:
-                rate = max(OTHER_SERVICE_CALLS_PER_S, self._buckets[BUDGET_SERVICE].rate)
-                bucket = self._buckets[service] = _bucket(rate, None, now)
+                bucket = self._buckets[service] = _bucket(self._other_service_rate(), None, now)
             bucket.refill(now)
             bucket.tokens -= 1  # reserve now, so concurrent callers queue in order
             wait = 0.0 if bucket.tokens >= 0 else -bucket.tokens / bucket.rate
