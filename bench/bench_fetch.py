@@ -43,6 +43,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -217,25 +218,30 @@ def _run(row: Row, endpoint: EndpointProcess, group: str = GROUP) -> Sample:
     endpoint.clear_counts()
     command = [group if part == GROUP else part for part in row.command]
     with tempfile.TemporaryFile("w+") as output:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall = time.perf_counter()
-        finished = subprocess.run(
-            command + _endpoint_args(row, endpoint.url),
-            stdout=output,
-            stderr=subprocess.PIPE,
-            check=False,
+        finished, cpu, wall = _timed(
+            command + _endpoint_args(row, endpoint.url), stdout=output, stderr=subprocess.PIPE
         )
-        wall = time.perf_counter() - wall
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         output.seek(0)
         text = output.read()
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     counts = endpoint.counts()
     calls = counts.get("FilterLogEvents", 0)
     other = sum(counts.get(action, 0) for action in LOGS_ACTIONS) - calls
     error = "" if finished.returncode == 0 else finished.stderr.decode()[-160:].strip()
     time.sleep(1.1)  # the next tool starts with a fresh second of quota
     return Sample(calls, other, cpu, wall, _count(text, row.count), error)
+
+
+def _timed(
+    command: list[str], **kwargs: Any
+) -> tuple[subprocess.CompletedProcess[Any], float, float]:
+    """Run `command` as a child process: its result, CPU (user + system) and wall seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    finished = subprocess.run(command, check=False, **kwargs)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return finished, cpu, wall
 
 
 def _count(text: str, how: str) -> int | None:
@@ -259,12 +265,8 @@ def _floor_sample() -> Sample:
         "import botocore.session, polars; "
         "botocore.session.get_session().create_client('logs', region_name='us-east-1')"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
-    wall = time.perf_counter() - wall
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    finished, cpu, wall = _timed([sys.executable, "-c", code])
+    finished.check_returncode()
     return Sample(0, 0, cpu, wall, None)
 
 

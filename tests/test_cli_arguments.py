@@ -291,10 +291,10 @@ def test_headless_commands_take_the_rate_budget_from_the_config_file(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     _, limiter = connection.open_connection(args)
-    assert limiter.budget == 1.5
+    assert limiter.calls_per_s == 1.5
     args.rate_budget = 3.0
     _, limiter = connection.open_connection(args)
-    assert limiter.budget == 3.0
+    assert limiter.calls_per_s == 3.0
 
 
 def test_a_filter_typo_is_refused_before_any_file_is_read(

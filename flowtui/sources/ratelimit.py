@@ -222,7 +222,9 @@ class RateLimiter:
 
     @property
     def calls_per_s(self) -> float:
-        return self._buckets[BUDGET_SERVICE].rate
+        """CloudWatch Logs calls per second this limiter allows (the budget)."""
+        with self._lock:
+            return self._buckets[BUDGET_SERVICE].rate
 
     def set_patience(self, unreachable_s: float, *, per_outage: bool = False) -> None:
         """How long connection failures are retried before a call gives up: long for a live
@@ -252,12 +254,6 @@ class RateLimiter:
                 if service != BUDGET_SERVICE:
                     bucket.rate = bucket.burst = self._other_service_rate()
                 bucket.tokens = min(bucket.tokens, bucket.burst)
-
-    @property
-    def budget(self) -> float:
-        """CloudWatch Logs calls per second this limiter allows."""
-        with self._lock:
-            return self._buckets[BUDGET_SERVICE].rate
 
     @property
     def state(self) -> LimiterState:

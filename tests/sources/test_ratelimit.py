@@ -183,7 +183,7 @@ def test_the_default_budget_is_a_share_of_the_regions_filter_quota() -> None:
     """FilterLogEvents allows 25 calls/s in us-east-1, 10 in most regions and 5 in a few; the
     default leaves 60% of each to the rest of the account."""
     budgets = {
-        region: limiter_for(connect(ConnectionOptions(region=region, endpoint_url=url))).budget
+        region: limiter_for(connect(ConnectionOptions(region=region, endpoint_url=url))).calls_per_s
         for region, url in [
             ("us-east-1", "http://127.0.0.1:9/a"),
             ("eu-west-1", "http://127.0.0.1:9/b"),
